@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+//
+// The one contract between the native addon (native/) and the TypeScript
+// layer (lib/). The real addon and every mock implement `NativeBinding`.
+// Native applies no policy: lib/ validates and defaults every option before
+// anything here is called.
+
+/** How the kernel program is attached. */
+export type AttachMode = 'auto' | 'tp_btf' | 'tracepoint';
+
+/** Options handed to the addon, already validated and defaulted by lib/. */
+export interface NativeOpenOptions {
+  /** argv bytes copied per exec (the rest is counted, not copied). */
+  argvLimit: number;
+  /** BPF ring buffer size in bytes: a power of two, at least one page. */
+  ringBufferSize: number;
+  /**
+   * Ring fill level in bytes above which the kernel wakes the consumer at
+   * once. 0 means the kernel's default: a wakeup whenever the consumer has
+   * caught up, i.e. close to one per record (lowest latency, highest cost).
+   */
+  wakeupBytes: number;
+  /** Period of the timer drain in ms (bounds latency when no wakeup comes). */
+  drainIntervalMs: number;
+  /** Most bytes of records handed to JS in one batch. */
+  batchBytes: number;
+  attach: AttachMode;
+}
+
+/**
+ * Called once per batch. `batch` holds whole records back to back, each
+ * starting with the record header (see bpf/exec_tracer.h); `droppedTotal` is
+ * the kernel's count of records that could not be written to the ring since
+ * this tracer was loaded (cumulative, never reset).
+ */
+export type BatchCallback = (batch: Buffer, droppedTotal: number) => void;
+
+/** One loaded and attached tracer. */
+export interface NativeTracer {
+  /** Which program got attached. */
+  readonly attachKind: 'tp_btf' | 'tracepoint';
+  /**
+   * Starts watching the ring buffer on the event loop; `onBatch` is called
+   * from the loop (via MakeCallback) for every batch. Called at most once.
+   */
+  start(onBatch: BatchCallback): void;
+  /**
+   * Detaches the program, then hands every record still in the ring to the
+   * batch callback synchronously (as many batches as needed), then frees
+   * every kernel object. Idempotent; after it, nothing calls back.
+   */
+  close(): void;
+  /** The kernel's cumulative drop count, read now. */
+  dropped(): number;
+  /**
+   * Stops consuming the ring (backpressure): records wait in the kernel and,
+   * once it is full, are dropped and counted there. Idempotent.
+   */
+  pause(): void;
+  /** Undoes pause() and drains at once. Idempotent. */
+  resume(): void;
+}
+
+/**
+ * The error every native failure throws or rejects with. `code` is the errno
+ * name (e.g. 'EPERM'); lib/ turns it into an ExecTracerError with a hint.
+ */
+export interface NativeError extends Error {
+  code: string;
+  /** Positive errno value. */
+  errno: number;
+  /**
+   * Which step failed: 'btf' (finding kernel BTF), 'open' (parsing the
+   * embedded object), 'load' (verifier), 'tracefs' (classic tracepoint
+   * needs tracefs, which is not mounted), 'attach', 'ringbuf', 'poll'.
+   */
+  operation: string;
+  /** What libbpf printed during the failing step (verifier log included). */
+  log: string;
+}
+
+/** Byte offsets of the record layout, taken with offsetof() in the addon. */
+export interface RecordLayout {
+  header: { type: number; fixedSize: number; size: number; length: number };
+  exec: {
+    type: number;
+    bootNs: number;
+    startBootNs: number;
+    parentStartBootNs: number;
+    cgroupId: number;
+    pid: number;
+    tid: number;
+    ppid: number;
+    uid: number;
+    gid: number;
+    nsPid: number;
+    argc: number;
+    argvSize: number;
+    argvLen: number;
+    filenameLen: number;
+    flags: number;
+    comm: number;
+    commLength: number;
+    /** sizeof(struct et_exec_record): where the variable part begins. */
+    length: number;
+  };
+  flags: {
+    argvTruncated: number;
+    argvFault: number;
+    filenameFault: number;
+    argcUnknown: number;
+  };
+  /** Upper bound accepted for `argvLimit`. */
+  argvLimitMax: number;
+}
+
+export interface NativeBinding {
+  /** Opens, loads and attaches off the main thread; resolves once attached. */
+  open(options: NativeOpenOptions): Promise<NativeTracer>;
+  readonly layout: RecordLayout;
+  /** The kernel's page size in bytes (the ring buffer's size unit). */
+  readonly pageSize: number;
+  /** CLOCK_BOOTTIME now, in ns: the clock of every record's `bootNs`. */
+  bootTimeNs(): bigint;
+}
