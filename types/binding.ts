@@ -42,8 +42,10 @@ export interface NativeTracer {
   /**
    * Starts watching the ring buffer on the event loop; `onBatch` is called
    * from the loop (via MakeCallback) for every batch. Called at most once.
+   * `onError` is called if watching the ring fails later (operation 'poll'
+   * or 'ringbuf'); the tracer keeps its kernel objects until close().
    */
-  start(onBatch: BatchCallback): void;
+  start(onBatch: BatchCallback, onError: (error: NativeError) => void): void;
   /**
    * Detaches the program, then hands every record still in the ring to the
    * batch callback synchronously (as many batches as needed), then frees

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0-only)
+/*
+ * One record per successful exec, written to one BPF ring buffer.
+ *
+ * Two entry points share one body: tp_btf/sched_process_exec (needs no
+ * tracefs, gets bprm with argc) and the classic tracepoint (fallback for
+ * kernels without BTF-enabled tracepoints). User space autoloads one of them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "exec_tracer.h"
+
+/* The probe_read helpers are GPL-only; dual licensing keeps them available. */
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Knobs, set by user space between open and load. */
+const volatile __u32 argv_limit = 8192;
+/* Ring fill (bytes) above which a record forces a wakeup; below it the
+ * consumer's timer drains. 0: the kernel's default wakeup per record. */
+const volatile __u64 wakeup_bytes = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 21); /* resized by user space before load */
+} events SEC(".maps");
+
+/* Records that could not be written to the ring: never dropped silently. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped SEC(".maps");
+
+/*
+ * Where a record is built before it is copied into the ring in one piece.
+ * bpf_ringbuf_reserve() only takes constant sizes, and reserving the largest
+ * possible record for every exec would waste most of the ring. A per-CPU array
+ * cannot hold values over 32 KiB, which would cap argv, so this is a plain
+ * array with one slot per possible CPU (max_entries and value_size are set
+ * from the argv limit before load). Sharing a slot is safe: tracepoint probes
+ * run with preemption disabled and BPF blocks recursion of a program on a CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct et_exec_record) + ET_FILENAME_MAX + 8192);
+} scratch SEC(".maps");
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&dropped, &zero);
+
+	if (n)
+		*n += 1; /* per-CPU slot: no other writer */
+}
+
+static __always_inline __u32 ns_pid_of(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+	return upid.nr;
+}
+
+static __always_inline int emit_exec(struct task_struct *task, __u32 old_pid,
+				     const char *filename, int argc)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
+	struct mm_struct *mm;
+	unsigned long arg_start, arg_end;
+	__u64 argv_size, uid_gid, flags;
+	__u32 argv_len;
+	long n;
+	char *data;
+
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	data = (char *)(r + 1);
+
+	r->hdr.type = ET_RECORD_EXEC;
+	r->hdr.fixed_size = sizeof(*r);
+	r->boot_ns = bpf_ktime_get_boot_ns();
+	/* After de_thread() the exec'ing thread carries the leader's start time,
+	 * so this is the process's identity, stable across its execs. */
+	r->start_boot_ns = BPF_CORE_READ(task, start_boottime);
+	r->parent_start_boot_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->pid = BPF_CORE_READ(task, tgid);
+	r->tid = old_pid;
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	uid_gid = bpf_get_current_uid_gid();
+	r->uid = (__u32)uid_gid;
+	r->gid = (__u32)(uid_gid >> 32);
+	r->ns_pid = ns_pid_of(task);
+	r->flags = 0;
+	if (argc >= 0) {
+		r->argc = argc;
+	} else {
+		r->argc = 0;
+		r->flags |= ET_EXEC_ARGC_UNKNOWN;
+	}
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+
+	n = bpf_probe_read_kernel_str(data, ET_FILENAME_MAX, filename);
+	if (n <= 0) {
+		r->flags |= ET_EXEC_FILENAME_FAULT;
+		n = 0;
+	} else {
+		n -= 1; /* the NUL is not stored */
+	}
+	/* A no-op at run time (n < ET_FILENAME_MAX), but it gives the verifier
+	 * the bound it needs for the argv read below. */
+	n &= ET_FILENAME_MAX - 1;
+	r->filename_len = n;
+
+	/* The new mm's argument area: just written by the kernel during exec, so
+	 * resident; a failed read is still flagged rather than guessed around. */
+	mm = BPF_CORE_READ(task, mm);
+	arg_start = BPF_CORE_READ(mm, arg_start);
+	arg_end = BPF_CORE_READ(mm, arg_end);
+	argv_size = arg_end > arg_start ? arg_end - arg_start : 0;
+	r->argv_size = argv_size > 0xffffffffULL ? 0xffffffffU : (__u32)argv_size;
+	argv_len = argv_size > argv_limit ? argv_limit : (__u32)argv_size;
+	if (argv_size > argv_limit)
+		r->flags |= ET_EXEC_ARGV_TRUNCATED;
+	if (argv_len > argv_limit) /* restated so the bound survives compilation */
+		argv_len = argv_limit;
+	if (argv_len && bpf_probe_read_user(data + n, argv_len, (void *)arg_start)) {
+		r->flags |= ET_EXEC_ARGV_FAULT;
+		argv_len = 0;
+	}
+	r->argv_len = argv_len;
+	r->hdr.size = sizeof(*r) + n + argv_len;
+
+	if (!wakeup_bytes)
+		flags = 0;
+	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + r->hdr.size >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	else
+		flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, r, sizeof(*r) + n + argv_len, flags))
+		count_drop();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return emit_exec(p, old_pid, BPF_CORE_READ(bprm, filename), BPF_CORE_READ(bprm, argc));
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+	/* __data_loc: low 16 bits are the offset of the string within ctx */
+	const char *filename = (const char *)ctx + (ctx->__data_loc_filename & 0xffff);
+
+	return emit_exec((struct task_struct *)bpf_get_current_task(), ctx->old_pid, filename, -1);
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+//
+// The Node-API surface described by types/binding.ts. Policy (defaults,
+// ranges) lives in lib/; this file only re-checks types so a wrong call
+// cannot crash the process.
+#include <napi.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <string>
+
+#include "errors.h"
+#include <linux/types.h>  // the __u32 family used by the record header
+
+#include "exec_tracer.h"
+#include "loader.h"
+#include "pump.h"
+
+namespace exec_tracer {
+namespace {
+
+uint32_t RequireUint(const Napi::Object &options, const char *name) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsNumber())
+    throw Napi::TypeError::New(options.Env(), std::string("options.") + name + " must be a number");
+  double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= 0 && number <= 4294967295.0) || number != static_cast<uint32_t>(number))
+    throw Napi::RangeError::New(options.Env(),
+                                std::string("options.") + name + " must be a 32-bit unsigned integer");
+  return static_cast<uint32_t>(number);
+}
+
+class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeTracer",
+                       {
+                           InstanceMethod<&NativeTracer::Start>("start"),
+                           InstanceMethod<&NativeTracer::Close>("close"),
+                           InstanceMethod<&NativeTracer::Dropped>("dropped"),
+                           InstanceMethod<&NativeTracer::Pause>("pause"),
+                           InstanceMethod<&NativeTracer::Resume>("resume"),
+                           InstanceAccessor<&NativeTracer::AttachKind>("attachKind"),
+                       });
+  }
+
+  explicit NativeTracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NativeTracer>(info) {
+    if (info.Length() != 2 || !info[0].IsExternal() || !info[1].IsString())
+      throw Napi::TypeError::New(info.Env(), "NativeTracer is created by open(), not with new");
+    pump_ = info[0].As<Napi::External<Pump>>().Data();
+    pump_->SetOwner(&pump_);
+    kind_ = info[1].As<Napi::String>().Utf8Value();
+  }
+
+  ~NativeTracer() override {
+    // Collected without close(): nothing may call into JS any more.
+    if (pump_ != nullptr) pump_->Abandon();
+  }
+
+ private:
+  void Start(const Napi::CallbackInfo &info) {
+    if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction())
+      throw Napi::TypeError::New(info.Env(), "start(onBatch, onError) takes two functions");
+    if (pump_ == nullptr) throw Napi::Error::New(info.Env(), "the tracer is closed");
+    if (started_) throw Napi::Error::New(info.Env(), "the tracer is already started");
+    started_ = true;
+    // While watching, the tracer must outlive every JS reference to it.
+    Ref();
+    pump_->Start(info[0].As<Napi::Function>(), info[1].As<Napi::Function>());
+  }
+
+  void Close(const Napi::CallbackInfo &) {
+    if (pump_ == nullptr) return;
+    Pump *pump = pump_;
+    bool was_started = started_;
+    started_ = false;
+    struct Unref {
+      NativeTracer *self;
+      bool active;
+      ~Unref() {
+        if (active) self->Unref();
+      }
+    } unref{this, was_started};
+    pump->Close();  // clears pump_ through the owner slot, even if it throws
+  }
+
+  Napi::Value Dropped(const Napi::CallbackInfo &info) {
+    uint64_t dropped = pump_ != nullptr ? pump_->Dropped() : last_dropped_;
+    last_dropped_ = dropped;
+    return Napi::Number::New(info.Env(), static_cast<double>(dropped));
+  }
+
+  void Pause(const Napi::CallbackInfo &) {
+    if (pump_ != nullptr) pump_->Pause();
+  }
+
+  void Resume(const Napi::CallbackInfo &) {
+    if (pump_ != nullptr) pump_->Resume();
+  }
+
+  Napi::Value AttachKind(const Napi::CallbackInfo &info) {
+    return Napi::String::New(info.Env(), kind_);
+  }
+
+  Pump *pump_ = nullptr;
+  std::string kind_;
+  bool started_ = false;
+  uint64_t last_dropped_ = 0;
+};
+
+struct AddonData {
+  Napi::FunctionReference tracer_class;
+};
+
+class OpenWorker : public Napi::AsyncWorker {
+ public:
+  OpenWorker(Napi::Env env, const LoadOptions &load, const PumpOptions &pump)
+      : Napi::AsyncWorker(env, "ExecTracerOpen"), deferred_(env), load_(load), pump_(pump) {}
+
+  ~OpenWorker() override {
+    // Reached without OnOK (the environment went away mid-load).
+    loaded_.Release();
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    if (!Load(load_, &loaded_, &error_)) SetError(error_.message);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    int err = 0;
+    Pump *pump = Pump::Create(env, loaded_, pump_, &err);
+    loaded_ = Loaded{};  // owned (or already released) by the pump now
+    if (pump == nullptr) {
+      deferred_.Reject(
+          MakeNativeError(env, "ringbuf", err, "cannot map the ring buffer", "").Value());
+      return;
+    }
+    const char *kind = pump->Kind() == AttachMode::Tracepoint ? "tracepoint" : "tp_btf";
+    auto *data = env.GetInstanceData<AddonData>();
+    Napi::Object tracer = data->tracer_class.New(
+        {Napi::External<Pump>::New(env, pump), Napi::String::New(env, kind)});
+    deferred_.Resolve(tracer);
+  }
+
+  void OnError(const Napi::Error &) override {
+    deferred_.Reject(
+        MakeNativeError(Env(), error_.operation, error_.err, error_.message, error_.log).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  LoadOptions load_;
+  PumpOptions pump_;
+  Loaded loaded_;
+  LoadError error_;
+};
+
+Napi::Value Open(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "open(options) takes an options object");
+  Napi::Object options = info[0].As<Napi::Object>();
+
+  LoadOptions load;
+  load.argv_limit = RequireUint(options, "argvLimit");
+  load.ring_buffer_size = RequireUint(options, "ringBufferSize");
+  load.wakeup_bytes = RequireUint(options, "wakeupBytes");
+  if (load.argv_limit > ET_ARGV_LIMIT_MAX)
+    throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
+  Napi::Value attach = options.Get("attach");
+  std::string mode = attach.IsString() ? attach.As<Napi::String>().Utf8Value() : "";
+  if (mode == "auto")
+    load.attach = AttachMode::Auto;
+  else if (mode == "tp_btf")
+    load.attach = AttachMode::TpBtf;
+  else if (mode == "tracepoint")
+    load.attach = AttachMode::Tracepoint;
+  else
+    throw Napi::TypeError::New(env, "options.attach must be 'auto', 'tp_btf' or 'tracepoint'");
+
+  PumpOptions pump;
+  pump.drain_interval_ms = RequireUint(options, "drainIntervalMs");
+  pump.batch_bytes = RequireUint(options, "batchBytes");
+  if (pump.drain_interval_ms == 0 || pump.batch_bytes == 0)
+    throw Napi::RangeError::New(env, "options.drainIntervalMs and options.batchBytes must be positive");
+
+  auto *worker = new OpenWorker(env, load, pump);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value BootTimeNs(const Napi::CallbackInfo &info) {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  uint64_t ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+  return Napi::BigInt::New(info.Env(), ns);
+}
+
+Napi::Object Layout(Napi::Env env) {
+  auto number = [&](size_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
+  Napi::Object header = Napi::Object::New(env);
+  header.Set("type", number(offsetof(et_record_header, type)));
+  header.Set("fixedSize", number(offsetof(et_record_header, fixed_size)));
+  header.Set("size", number(offsetof(et_record_header, size)));
+  header.Set("length", number(sizeof(et_record_header)));
+
+  Napi::Object exec = Napi::Object::New(env);
+  exec.Set("type", number(ET_RECORD_EXEC));
+  exec.Set("bootNs", number(offsetof(et_exec_record, boot_ns)));
+  exec.Set("startBootNs", number(offsetof(et_exec_record, start_boot_ns)));
+  exec.Set("parentStartBootNs", number(offsetof(et_exec_record, parent_start_boot_ns)));
+  exec.Set("cgroupId", number(offsetof(et_exec_record, cgroup_id)));
+  exec.Set("pid", number(offsetof(et_exec_record, pid)));
+  exec.Set("tid", number(offsetof(et_exec_record, tid)));
+  exec.Set("ppid", number(offsetof(et_exec_record, ppid)));
+  exec.Set("uid", number(offsetof(et_exec_record, uid)));
+  exec.Set("gid", number(offsetof(et_exec_record, gid)));
+  exec.Set("nsPid", number(offsetof(et_exec_record, ns_pid)));
+  exec.Set("argc", number(offsetof(et_exec_record, argc)));
+  exec.Set("argvSize", number(offsetof(et_exec_record, argv_size)));
+  exec.Set("argvLen", number(offsetof(et_exec_record, argv_len)));
+  exec.Set("filenameLen", number(offsetof(et_exec_record, filename_len)));
+  exec.Set("flags", number(offsetof(et_exec_record, flags)));
+  exec.Set("comm", number(offsetof(et_exec_record, comm)));
+  exec.Set("commLength", number(ET_COMM_LEN));
+  exec.Set("length", number(sizeof(et_exec_record)));
+
+  Napi::Object flags = Napi::Object::New(env);
+  flags.Set("argvTruncated", number(ET_EXEC_ARGV_TRUNCATED));
+  flags.Set("argvFault", number(ET_EXEC_ARGV_FAULT));
+  flags.Set("filenameFault", number(ET_EXEC_FILENAME_FAULT));
+  flags.Set("argcUnknown", number(ET_EXEC_ARGC_UNKNOWN));
+
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("header", header);
+  layout.Set("exec", exec);
+  layout.Set("flags", flags);
+  layout.Set("argvLimitMax", number(ET_ARGV_LIMIT_MAX));
+  return layout;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallLibbpfLogger();
+  auto *data = new AddonData();
+  data->tracer_class = Napi::Persistent(NativeTracer::Define(env));
+  env.SetInstanceData(data);
+  exports.Set("open", Napi::Function::New<Open>(env, "open"));
+  exports.Set("bootTimeNs", Napi::Function::New<BootTimeNs>(env, "bootTimeNs"));
+  exports.Set("layout", Layout(env));
+  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
+  return exports;
+}
+
+}  // namespace
+}  // namespace exec_tracer
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return exec_tracer::Init(env, exports);
+}
+
+NODE_API_MODULE(exec_tracer, InitAddon)

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include "loader.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include <linux/types.h>  // the __u32 family used by the record header
+
+#include "exec_tracer.h"
+#include "exec_tracer.skel.h"
+
+namespace exec_tracer {
+namespace {
+
+// libbpf's print hook is process-wide; the log it feeds is per thread, so
+// concurrent loads (several tracers, worker threads) keep their logs apart.
+thread_local std::string *current_log = nullptr;
+// The verifier log of a big program runs to megabytes; the tail is what
+// explains a rejection, and an error object should stay small.
+constexpr size_t kLogMax = 64 * 1024;
+
+int LibbpfPrint(enum libbpf_print_level level, const char *format, va_list args) {
+  if (current_log == nullptr || level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  int n = vsnprintf(line, sizeof(line), format, args);
+  if (n <= 0) return 0;
+  current_log->append(line, std::min<size_t>(n, sizeof(line) - 1));
+  if (current_log->size() > kLogMax) current_log->erase(0, current_log->size() - kLogMax);
+  return 0;
+}
+
+struct LogScope {
+  explicit LogScope(std::string *log) { current_log = log; }
+  ~LogScope() { current_log = nullptr; }
+};
+
+bool Fail(LoadError *error, const char *operation, int err, std::string message) {
+  error->operation = operation;
+  error->err = err < 0 ? -err : err;
+  error->message = std::move(message);
+  return false;
+}
+
+bool TracefsEventExists() {
+  // The same two places libbpf looks for the tracepoint's id.
+  return access("/sys/kernel/tracing/events/sched/sched_process_exec/id", R_OK) == 0 ||
+         access("/sys/kernel/debug/tracing/events/sched/sched_process_exec/id", R_OK) == 0;
+}
+
+// One attempt with one program kind. On failure the skeleton is destroyed.
+bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError *error) {
+  exec_tracer_bpf *skel = exec_tracer_bpf__open();
+  if (skel == nullptr) return Fail(error, "open", errno, "cannot open the embedded BPF object");
+
+  skel->rodata->argv_limit = options.argv_limit;
+  skel->rodata->wakeup_bytes = options.wakeup_bytes;
+
+  int ncpus = libbpf_num_possible_cpus();
+  int err = ncpus < 0 ? ncpus : 0;
+  if (!err) err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_size);
+  if (!err) err = bpf_map__set_max_entries(skel->maps.scratch, ncpus);
+  if (!err)
+    err = bpf_map__set_value_size(
+        skel->maps.scratch, sizeof(struct et_exec_record) + ET_FILENAME_MAX + options.argv_limit);
+  bool btf = kind == AttachMode::TpBtf;
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);
+  if (err) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "open", err, "cannot configure the BPF object");
+  }
+
+  if (!btf && !TracefsEventExists()) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "tracefs", ENOENT,
+                "the classic tracepoint needs tracefs, which is not mounted "
+                "(no /sys/kernel/tracing/events/sched/sched_process_exec/id)");
+  }
+
+  err = exec_tracer_bpf__load(skel);
+  if (err) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "load", err, "the kernel refused to load the BPF program");
+  }
+
+  bpf_program *prog = btf ? skel->progs.handle_exec_btf : skel->progs.handle_exec_tp;
+  bpf_link *link = bpf_program__attach(prog);
+  if (link == nullptr) {
+    err = errno;
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "attach", err, "cannot attach to sched_process_exec");
+  }
+
+  out->skel = skel;
+  out->link = link;
+  out->kind = kind;
+  return true;
+}
+
+}  // namespace
+
+void InstallLibbpfLogger() {
+  static std::once_flag once;
+  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+}
+
+void Loaded::Detach() {
+  if (link != nullptr) bpf_link__destroy(link);
+  link = nullptr;
+}
+
+void Loaded::Release() {
+  Detach();
+  if (skel != nullptr) exec_tracer_bpf__destroy(skel);
+  skel = nullptr;
+}
+
+bool Load(const LoadOptions &options, Loaded *out, LoadError *error) {
+  LogScope scope(&error->log);
+
+  // CO-RE needs the kernel's own BTF. Look for the usual file first (cheap),
+  // and only then let libbpf search its other locations (parses megabytes).
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    struct btf *vmlinux = btf__load_vmlinux_btf();
+    int err = libbpf_get_error(vmlinux);
+    if (err)
+      return Fail(error, "btf", err,
+                  "no kernel BTF: /sys/kernel/btf/vmlinux is missing (needs CONFIG_DEBUG_INFO_BTF=y)");
+    btf__free(vmlinux);
+  }
+
+  if (options.attach != AttachMode::Auto) return TryLoad(options, options.attach, out, error);
+
+  if (TryLoad(options, AttachMode::TpBtf, out, error)) return true;
+  // BTF-enabled tracepoints exist since 5.5 and the ring buffer since 5.8, so
+  // this fallback matters only on kernels that backported one without the
+  // other. Permission errors would fail the same way again: report the first.
+  if (error->err == EPERM || error->err == EACCES || error->operation == "btf") return false;
+  LoadError second;
+  {
+    LogScope inner(&second.log);
+    if (TryLoad(options, AttachMode::Tracepoint, out, &second)) return true;
+  }
+  error->message += "; the classic tracepoint fallback failed too (" + second.operation + ": " +
+                    std::strerror(second.err) + ")";
+  if (!second.log.empty()) error->log += "\n--- classic tracepoint attempt ---\n" + second.log;
+  return false;
+}
+
+}  // namespace exec_tracer

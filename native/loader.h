@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+//
+// Opening, loading and attaching the embedded BPF object. Plain C++ with no
+// Node-API in it, so it can run on a worker thread while the event loop goes
+// on (the verifier takes tens of milliseconds).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+struct exec_tracer_bpf;
+struct bpf_link;
+
+namespace exec_tracer {
+
+enum class AttachMode { Auto, TpBtf, Tracepoint };
+
+struct LoadOptions {
+  uint32_t argv_limit = 8192;
+  uint32_t ring_buffer_size = 1u << 21;
+  uint64_t wakeup_bytes = 0;
+  AttachMode attach = AttachMode::Auto;
+};
+
+// A failure: the step that failed, a positive errno, and what libbpf printed.
+struct LoadError {
+  std::string operation;
+  int err = 0;
+  std::string message;
+  std::string log;
+};
+
+// What a successful load hands over: the skeleton (maps, programs) and the
+// attachment. Both are released by Release(), in the order that detaches
+// first.
+struct Loaded {
+  exec_tracer_bpf *skel = nullptr;
+  bpf_link *link = nullptr;
+  AttachMode kind = AttachMode::TpBtf;
+
+  void Detach();
+  void Release();
+};
+
+// Returns false and fills *error on failure; nothing stays loaded then.
+bool Load(const LoadOptions &options, Loaded *out, LoadError *error);
+
+// Routes libbpf's messages into a per-thread log while a load runs, so the
+// error of one tracer carries its own verifier log. Called once per process.
+void InstallLibbpfLogger();
+
+}  // namespace exec_tracer

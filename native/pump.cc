@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+#include "pump.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include "errors.h"
+#include <linux/types.h>  // the __u32 family used by the record header
+
+#include "exec_tracer.h"
+#include "exec_tracer.skel.h"
+
+namespace exec_tracer {
+namespace {
+
+// Returned by the sample callback when the batch is full: libbpf stops
+// consuming after that record (which it counts as consumed), so nothing is
+// lost or repeated; the rest waits for the next batch.
+constexpr int kBatchFull = -ENOBUFS;
+
+int SampleTrampoline(void *ctx, void *data, size_t size) {
+  return static_cast<Pump *>(ctx)->OnSample(data, size);
+}
+
+}  // namespace
+
+Pump *Pump::Create(Napi::Env env, Loaded loaded, const PumpOptions &options, int *err) {
+  auto *pump = new Pump(env, loaded, options);
+  pump->rb_ = ring_buffer__new(bpf_map__fd(loaded.skel->maps.events), SampleTrampoline, pump, nullptr);
+  if (pump->rb_ == nullptr) {
+    *err = errno;
+    pump->loaded_.Release();
+    delete pump;
+    return nullptr;
+  }
+  pump->InitHandles();
+  return pump;
+}
+
+Pump::Pump(Napi::Env env, Loaded loaded, const PumpOptions &options)
+    : env_(env), loaded_(loaded), options_(options) {}
+
+void Pump::InitHandles() {
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env_, &loop);
+  // The handles are inactive until Start(), so a tracer that is loaded but
+  // not started does not keep the process alive.
+  uv_poll_init(loop, &poll_, ring_buffer__epoll_fd(rb_));
+  uv_timer_init(loop, &timer_);
+  uv_timer_init(loop, &more_);
+  poll_.data = timer_.data = more_.data = this;
+  open_handles_ = 3;
+  batch_.reserve(options_.batch_bytes + 4096);
+  napi_add_async_cleanup_hook(env_, OnEnvCleanup, this, &cleanup_hook_);
+  napi_value resource = Napi::Object::New(env_);
+  napi_async_init(env_, resource, Napi::String::New(env_, "ExecTracer"), &async_context_);
+}
+
+void Pump::Start(Napi::Function on_batch, Napi::Function on_error) {
+  if (closed_ || started_) return;
+  on_batch_ = Napi::Persistent(on_batch);
+  on_error_ = Napi::Persistent(on_error);
+  started_ = true;
+  if (!paused_) Resume();
+}
+
+void Pump::Pause() {
+  paused_ = true;
+  StopWatching();
+}
+
+void Pump::Resume() {
+  if (closed_) return;
+  paused_ = false;
+  if (!started_) return;
+  uv_poll_start(&poll_, UV_READABLE, OnPoll);
+  uv_timer_start(&timer_, OnTimer, options_.drain_interval_ms, options_.drain_interval_ms);
+  uv_timer_start(&more_, OnMore, 0, 0);  // whatever waited meanwhile
+}
+
+void Pump::StopWatching() {
+  if (closed_) return;
+  uv_poll_stop(&poll_);
+  uv_timer_stop(&timer_);
+  uv_timer_stop(&more_);
+}
+
+int Pump::OnSample(const void *data, size_t size) {
+  const auto *hdr = static_cast<const et_record_header *>(data);
+  if (size < sizeof(*hdr) || hdr->size != size) {
+    malformed_++;
+    return 0;
+  }
+  const auto *bytes = static_cast<const uint8_t *>(data);
+  batch_.insert(batch_.end(), bytes, bytes + size);
+  return batch_.size() >= options_.batch_bytes ? kBatchFull : 0;
+}
+
+uint64_t Pump::Dropped() const {
+  if (loaded_.skel == nullptr) return last_dropped_;
+  int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return last_dropped_;
+  std::vector<uint64_t> values(ncpus);
+  uint32_t zero = 0;
+  if (bpf_map__lookup_elem(loaded_.skel->maps.dropped, &zero, sizeof(zero), values.data(),
+                           values.size() * sizeof(uint64_t), 0) != 0)
+    return last_dropped_;
+  uint64_t total = malformed_;
+  for (uint64_t v : values) total += v;
+  return total;
+}
+
+bool Pump::DrainBatch(Mode mode) {
+  batch_.clear();
+  int res = ring_buffer__consume(rb_);
+  bool more = res == kBatchFull;
+  if (res < 0 && !more) {
+    ReportError("ringbuf", -res);
+    return false;
+  }
+  Deliver(mode);
+  return more;
+}
+
+void Pump::Deliver(Mode mode) {
+  uint64_t dropped = Dropped();
+  if (batch_.empty() && dropped == last_dropped_) return;
+  last_dropped_ = dropped;
+  if (on_batch_.IsEmpty()) return;
+
+  Napi::HandleScope scope(env_);
+  napi_value args[2] = {
+      Napi::Buffer<uint8_t>::Copy(env_, batch_.data(), batch_.size()),
+      Napi::Number::New(env_, static_cast<double>(dropped)),
+  };
+  if (mode == Mode::Synchronous) {
+    // We are inside a JS call (close()): a throwing listener propagates to it.
+    on_batch_.Call(Napi::Env(env_).Undefined(), {args[0], args[1]});
+    return;
+  }
+  CallFromLoop(on_batch_, 2, args);
+}
+
+void Pump::CallFromLoop(const Napi::FunctionReference &fn, size_t argc, const napi_value *argv) {
+  // MakeCallback runs microtasks and keeps the async context; an exception
+  // thrown by a listener becomes an uncaught exception, as with any
+  // EventEmitter, instead of being swallowed here.
+  napi_value global, result;
+  napi_get_global(env_, &global);
+  if (napi_make_callback(env_, async_context_, global, fn.Value(), argc, argv, &result) == napi_ok)
+    return;
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env_, &error);
+    napi_fatal_exception(env_, error);
+  }
+}
+
+void Pump::ReportError(const char *operation, int err) {
+  if (on_error_.IsEmpty()) return;
+  Napi::HandleScope scope(env_);
+  napi_value args[1] = {
+      MakeNativeError(env_, operation, err, "cannot read the ring buffer", "").Value()};
+  CallFromLoop(on_error_, 1, args);
+}
+
+void Pump::OnPoll(uv_poll_t *handle, int status, int) {
+  auto *self = static_cast<Pump *>(handle->data);
+  if (self->closed_) return;
+  if (status < 0) {
+    self->StopWatching();
+    self->ReportError("poll", -status);
+    return;
+  }
+  OnMore(&self->more_);
+}
+
+void Pump::OnTimer(uv_timer_t *handle) { OnMore(&static_cast<Pump *>(handle->data)->more_); }
+
+void Pump::OnMore(uv_timer_t *handle) {
+  auto *self = static_cast<Pump *>(handle->data);
+  if (self->closed_ || self->paused_) return;
+  bool more = false;
+  try {
+    more = self->DrainBatch(Mode::FromLoop);
+  } catch (const Napi::Error &error) {
+    // Only allocation failures get here (listeners' exceptions are handled
+    // in CallFromLoop); a C++ exception must not unwind into libuv.
+    napi_fatal_exception(self->env_, error.Value());
+  }
+  // A listener may have paused or closed the tracer; a full batch means more
+  // is waiting, taken on the next loop turn so I/O is not starved.
+  if (more && !self->closed_ && !self->paused_) uv_timer_start(&self->more_, OnMore, 0, 0);
+}
+
+void Pump::Close() {
+  if (closed_) return;
+  StopWatching();
+  // Detach first: after this nothing new enters the ring, so draining it
+  // completely loses nothing and cannot run forever.
+  loaded_.Detach();
+  std::exception_ptr thrown;
+  if (!on_batch_.IsEmpty()) {
+    try {
+      while (DrainBatch(Mode::Synchronous)) {
+      }
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+  }
+  Shutdown();
+  if (thrown) std::rethrow_exception(thrown);
+}
+
+void Pump::Abandon() {
+  if (closed_) return;
+  Shutdown();
+}
+
+void Pump::Shutdown() {
+  if (closed_) return;
+  StopWatching();
+  closed_ = true;
+  if (owner_ != nullptr) *owner_ = nullptr;
+  owner_ = nullptr;
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+  rb_ = nullptr;
+  loaded_.Release();
+  on_batch_.Reset();
+  on_error_.Reset();
+  if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
+  async_context_ = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t *>(&poll_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&timer_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&more_), OnHandleClosed);
+}
+
+void Pump::OnHandleClosed(uv_handle_t *handle) {
+  auto *self = static_cast<Pump *>(handle->data);
+  if (--self->open_handles_ > 0) return;
+  // Removing the hook also tells Node an in-progress async cleanup is done.
+  if (self->cleanup_hook_ != nullptr) napi_remove_async_cleanup_hook(self->cleanup_hook_);
+  delete self;
+}
+
+void Pump::OnEnvCleanup(napi_async_cleanup_hook_handle, void *arg) {
+  // The environment (main thread at exit, or a worker) is going away and JS
+  // never called close(): detach and free without calling back into JS.
+  static_cast<Pump *>(arg)->Shutdown();
+}
+
+}  // namespace exec_tracer

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+//
+// The pump: moves records from the BPF ring buffer to JavaScript in batches.
+// It lives on the Node event loop of the environment that created it: a
+// uv_poll on the ring buffer's epoll fd (woken only when the ring passes the
+// fill threshold) plus a repeating timer (bounds latency when no wakeup
+// comes). No thread, no mutex. It owns the loaded BPF objects and frees them
+// on close(), on the environment's teardown, or when its JS object is
+// collected, whichever comes first.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "loader.h"
+
+struct ring_buffer;
+
+namespace exec_tracer {
+
+struct PumpOptions {
+  uint32_t drain_interval_ms = 10;
+  uint32_t batch_bytes = 256 * 1024;
+};
+
+class Pump {
+ public:
+  // Takes ownership of `loaded` (released on failure too). Returns nullptr
+  // with *err set (positive errno) if the ring buffer cannot be mapped.
+  static Pump *Create(Napi::Env env, Loaded loaded, const PumpOptions &options, int *err);
+
+  // `*owner` is cleared when the pump shuts down, whoever triggers it.
+  void SetOwner(Pump **owner) { owner_ = owner; }
+  // Starts polling; `on_batch(buffer, droppedTotal)` is called per batch,
+  // `on_error(error)` if the ring cannot be read.
+  void Start(Napi::Function on_batch, Napi::Function on_error);
+  void Pause();
+  void Resume();
+  // Detach, hand the rest of the ring to JS synchronously, free everything.
+  void Close();
+  uint64_t Dropped() const;
+  AttachMode Kind() const { return loaded_.kind; }
+  // The JS object is gone: free without calling back.
+  void Abandon();
+
+  // Called from the ring buffer's sample callback.
+  int OnSample(const void *data, size_t size);
+
+ private:
+  Pump(Napi::Env env, Loaded loaded, const PumpOptions &options);
+  ~Pump() = default;
+  void InitHandles();
+
+  enum class Mode { FromLoop, Synchronous };
+  // Drains one capped batch and hands it over. Returns true if more records
+  // were left in the ring because the batch filled up.
+  bool DrainBatch(Mode mode);
+  void Deliver(Mode mode);
+  void StopWatching();
+  // Frees the kernel objects and closes the handles; `this` is deleted once
+  // libuv has closed them. Calls no JS.
+  void Shutdown();
+  void ReportError(const char *operation, int err);
+  void CallFromLoop(const Napi::FunctionReference &fn, size_t argc, const napi_value *argv);
+
+  static void OnPoll(uv_poll_t *handle, int status, int events);
+  static void OnTimer(uv_timer_t *handle);
+  static void OnMore(uv_timer_t *handle);
+  static void OnHandleClosed(uv_handle_t *handle);
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle handle, void *arg);
+
+  napi_env env_;
+  Loaded loaded_;
+  ring_buffer *rb_ = nullptr;
+  Pump **owner_ = nullptr;
+  PumpOptions options_;
+  uv_poll_t poll_;
+  uv_timer_t timer_;
+  uv_timer_t more_;
+  int open_handles_ = 0;
+  napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
+  Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_error_;
+  napi_async_context async_context_ = nullptr;
+  std::vector<uint8_t> batch_;
+  uint64_t last_dropped_ = 0;
+  bool started_ = false;
+  bool paused_ = false;
+  bool closed_ = false;
+  // Malformed samples (never expected from our own program): counted as drops
+  // so they surface, instead of being passed to a decoder that would choke.
+  uint64_t malformed_ = 0;
+};
+
+}  // namespace exec_tracer
