@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+import type { NativeError } from '../types/binding.js';
+import type { ExecTracerErrorCode } from '../types/index.js';
+
+/** Fields of an ExecTracerError besides its message. */
+export interface ExecTracerErrorDetails {
+  errno?: number;
+  operation?: string;
+  hint: string;
+  log?: string;
+  cause?: unknown;
+}
+
+/**
+ * Every failure of exec-tracer: a stable `code` to branch on, the failing
+ * `operation`, the `errno` when the kernel gave one, a `hint` that says what
+ * to do, and the libbpf/verifier `log` when there is one.
+ */
+export class ExecTracerError extends Error {
+  readonly code: ExecTracerErrorCode;
+  /** Positive errno from the kernel or libbpf, when there was one. */
+  readonly errno?: number;
+  /** The step that failed: 'btf', 'open', 'load', 'tracefs', 'attach', 'ringbuf', 'poll', 'addon', 'decode'. */
+  readonly operation?: string;
+  /** What to do about it. */
+  readonly hint: string;
+  /** What libbpf printed during the failing step (the verifier's log included). */
+  readonly log?: string;
+
+  constructor(code: ExecTracerErrorCode, message: string, details: ExecTracerErrorDetails) {
+    super(`${message}\nhint: ${details.hint}`, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ExecTracerError';
+    this.code = code;
+    this.hint = details.hint;
+    if (details.errno !== undefined) this.errno = details.errno;
+    if (details.operation !== undefined) this.operation = details.operation;
+    if (details.log) this.log = details.log;
+  }
+}
+
+const PERMISSION_HINT =
+  'run as root, or grant CAP_BPF and CAP_PERFMON (Linux >= 5.8); on kernels before 5.11 a low ' +
+  'RLIMIT_MEMLOCK (ulimit -l) can also cause this';
+
+function isNativeError(error: unknown): error is NativeError {
+  return (
+    error instanceof Error &&
+    typeof (error as NativeError).code === 'string' &&
+    typeof (error as NativeError).operation === 'string'
+  );
+}
+
+/** Turns what the addon threw into an ExecTracerError with a code and a hint. */
+export function fromNative(error: unknown): ExecTracerError {
+  if (error instanceof ExecTracerError) return error;
+  if (!isNativeError(error)) {
+    return new ExecTracerError('EKERNEL', `exec-tracer: ${String((error as Error)?.message ?? error)}`, {
+      hint: 'this is unexpected: please report it with the message above',
+      cause: error,
+    });
+  }
+  const { code, errno, operation, log } = error;
+  const base = { errno, operation, log, cause: error };
+  const message = `exec-tracer: ${error.message}`;
+  if (code === 'EPERM' || code === 'EACCES') {
+    // The verifier also answers EACCES when it rejects a program; its log says so.
+    if (operation === 'load' && code === 'EACCES' && log.length > 0) {
+      return new ExecTracerError('EKERNEL', message, {
+        ...base,
+        hint: 'the kernel verifier rejected the program: see error.log; the kernel may be too old (needs Linux >= 5.8)',
+      });
+    }
+    return new ExecTracerError('EPERM', message, { ...base, hint: PERMISSION_HINT });
+  }
+  if (operation === 'btf') {
+    return new ExecTracerError('ENOBTF', message, {
+      ...base,
+      hint: 'the kernel has no BTF: /sys/kernel/btf/vmlinux is missing; it needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distributions since 2020)',
+    });
+  }
+  if (operation === 'tracefs') {
+    return new ExecTracerError('ENOTRACEFS', message, {
+      ...base,
+      hint: "the classic tracepoint needs tracefs: mount -t tracefs tracefs /sys/kernel/tracing (as root), or use attach: 'tp_btf'",
+    });
+  }
+  if (code === 'EBUSY') {
+    return new ExecTracerError('EBUSY', message, { ...base, hint: 'the tracepoint or a resource is busy: try again' });
+  }
+  if (operation === 'load') {
+    return new ExecTracerError('EKERNEL', message, {
+      ...base,
+      hint: 'the kernel refused the program: see error.log; exec-tracer needs Linux >= 5.8 with BTF',
+    });
+  }
+  return new ExecTracerError('EKERNEL', message, {
+    ...base,
+    hint: `the kernel answered ${code} during ${operation}; see error.log if present`,
+  });
+}
+
+/** The error for using a tracer after stop(). */
+export function closedError(): ExecTracerError {
+  return new ExecTracerError('ECLOSED', 'exec-tracer: the tracer is stopped', {
+    hint: 'create a new ExecTracer to trace again',
+  });
+}
+
+/** The error for a start() cut short by the abort signal. */
+export function abortedError(reason: unknown): ExecTracerError {
+  return new ExecTracerError('EABORTED', 'exec-tracer: aborted by the signal', {
+    hint: 'the AbortSignal passed in options.signal was aborted',
+    cause: reason,
+  });
+}

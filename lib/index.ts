@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+/**
+ * exec-tracer: every exec on a Linux host as a Node.js event.
+ * @packageDocumentation
+ */
+export { ExecTracer, type ExecTracerEvents } from './tracer.js';
+export { ExecTracerError } from './errors.js';
+export { escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
+export { decodeBatch, type DecodedBatch, type Clock } from './decode.js';
+export { LAYOUT } from './layout.js';
+export type {
+  ExecEvent,
+  ExecEventsOptions,
+  ExecTracerDeps,
+  ExecTracerErrorCode,
+  ExecTracerOptions,
+  ExecTracerStats,
+  AttachMode,
+} from '../types/index.js';
+export type {
+  NativeBinding,
+  NativeTracer,
+  NativeOpenOptions,
+  NativeError,
+  RecordLayout,
+  BatchCallback,
+} from '../types/binding.js';

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+//
+// Every option is checked and defaulted here, before the addon is touched.
+import type { NativeOpenOptions, RecordLayout } from '../types/binding.js';
+import type { ExecTracerOptions } from '../types/index.js';
+import { LAYOUT } from './layout.js';
+
+/** Validated options, in the user's terms. */
+export interface ResolvedOptions {
+  argvLimit: number;
+  ringBufferSize: number;
+  maxLatencyMs: number;
+  attach: 'auto' | 'tp_btf' | 'tracepoint';
+  signal?: AbortSignal;
+}
+
+export const DEFAULTS = {
+  argvLimit: 8192,
+  ringBufferSize: 2 * 1024 * 1024,
+  maxLatencyMs: 10,
+  attach: 'auto',
+} as const;
+
+/** Bytes of records handed to JS at most per batch: bounds each callback's work. */
+export const BATCH_BYTES = 256 * 1024;
+/** When every record wakes the consumer, the timer is only a safety net. */
+const SAFETY_DRAIN_MS = 100;
+const MAX_RING = 1024 * 1024 * 1024;
+const MAX_LATENCY_MS = 10_000;
+const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach']);
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`options.${name} must be an integer, got ${show(value)}`);
+  if (value < min || value > max)
+    throw new RangeError(`options.${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * Checks and defaults the options. `pageSize` bounds the ring size from
+ * below (4096 when the addon is not loaded yet: the addon re-checks).
+ */
+export function resolveOptions(
+  options: unknown,
+  pageSize = 4096,
+  layout: RecordLayout = LAYOUT,
+): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`options must be an object, got ${show(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key))
+      throw new TypeError(`options.${key} is not an option (known: ${[...KNOWN].join(', ')})`);
+  }
+
+  const argvLimit =
+    o.argvLimit === undefined ? DEFAULTS.argvLimit : integer('argvLimit', o.argvLimit, 0, layout.argvLimitMax);
+
+  let ringBufferSize: number = DEFAULTS.ringBufferSize;
+  if (o.ringBufferSize !== undefined) {
+    ringBufferSize = integer('ringBufferSize', o.ringBufferSize, pageSize, MAX_RING);
+    if ((ringBufferSize & (ringBufferSize - 1)) !== 0)
+      throw new RangeError(`options.ringBufferSize must be a power of two, got ${ringBufferSize}`);
+  }
+  const largestRecord = layout.exec.length + 4096 + argvLimit;
+  if (ringBufferSize < 4 * largestRecord)
+    throw new RangeError(
+      `options.ringBufferSize (${ringBufferSize}) must hold at least 4 of the largest records ` +
+        `argvLimit ${argvLimit} allows (4 × ${largestRecord} bytes): raise it or lower argvLimit`,
+    );
+
+  let maxLatencyMs: number = DEFAULTS.maxLatencyMs;
+  if (o.maxLatencyMs !== undefined) {
+    if (typeof o.maxLatencyMs !== 'number' || !Number.isFinite(o.maxLatencyMs))
+      throw new TypeError(`options.maxLatencyMs must be a number, got ${show(o.maxLatencyMs)}`);
+    if (o.maxLatencyMs < 0 || o.maxLatencyMs > MAX_LATENCY_MS)
+      throw new RangeError(`options.maxLatencyMs must be between 0 and ${MAX_LATENCY_MS}, got ${o.maxLatencyMs}`);
+    maxLatencyMs = o.maxLatencyMs;
+  }
+
+  let attach: ResolvedOptions['attach'] = DEFAULTS.attach;
+  if (o.attach !== undefined) {
+    if (o.attach !== 'auto' && o.attach !== 'tp_btf' && o.attach !== 'tracepoint')
+      throw new TypeError(`options.attach must be 'auto', 'tp_btf' or 'tracepoint', got ${show(o.attach)}`);
+    attach = o.attach;
+  }
+
+  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach };
+  if (o.signal !== undefined) {
+    if (!(o.signal instanceof AbortSignal))
+      throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
+    resolved.signal = o.signal;
+  }
+  return resolved;
+}
+
+/** What the addon is asked for: the policy behind each knob lives here. */
+export function nativeOptions(o: ResolvedOptions): NativeOpenOptions {
+  const lowLatency = o.maxLatencyMs === 0;
+  return {
+    argvLimit: o.argvLimit,
+    ringBufferSize: o.ringBufferSize,
+    // Waking the consumer per record costs ~20 µs of kernel time per exec on
+    // these machines; past a quarter full it is worth it, below it the timer
+    // drains (DESIGN.md: ~24 µs -> ~2 µs per exec in BPF).
+    wakeupBytes: lowLatency ? 0 : o.ringBufferSize / 4,
+    drainIntervalMs: lowLatency ? SAFETY_DRAIN_MS : Math.max(1, Math.round(o.maxLatencyMs)),
+    batchBytes: BATCH_BYTES,
+    attach: o.attach,
+  };
+}
