@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Installs what building exec-tracer from source needs on Debian 12 (and
+# Ubuntu), plus the tools its tests use. Run as root. Node.js >= 20.19 must
+# already be there (Debian 12's own nodejs is 18, too old for require(esm)).
+set -euo pipefail
+
+packages=(
+  clang-16 llvm-16      # the BPF object (clang -target bpf) and llvm-strip
+  bpftool               # skeleton generation; the tests count kernel objects with it
+  libelf-dev zlib1g-dev # libbpf's own dependencies
+  cmake make g++ pkg-config
+  util-linux            # unshare, for the tracefs test in a private mount namespace
+)
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup-debian: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)' 2>/dev/null || echo 0)
+if [ "$node_ok" != 1 ]; then
+  echo "setup-debian: exec-tracer needs Node.js >= 20.19 (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node-API headers leave out libuv's; official Node builds ship uv.h beside
+# node.h, otherwise Debian's libuv1-dev (same v1 ABI) stands in.
+node_include=$(node -p "require('path').resolve(process.execPath, '../../include/node')")
+if [ ! -f "$node_include/uv.h" ] && [ ! -f /usr/include/node/uv.h ]; then
+  missing+=(libuv1-dev)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "setup-debian: build dependencies present"

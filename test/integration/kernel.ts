@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+//
+// Shared by the real-kernel tests: whether they can run here (and the rule
+// that under CI=true they must), the fixtures they compile, and ways to watch
+// what the kernel holds.
+import { execFileSync, spawn, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NativeBinding } from '../../types/binding.js';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Why the real-kernel tests cannot run here, or undefined if they can. */
+function unavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return `platform is ${process.platform}, not linux`;
+  if (process.getuid?.() !== 0) return 'not running as root (the tests load BPF programs)';
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'the kernel has no BTF (/sys/kernel/btf/vmlinux)';
+  return undefined;
+}
+
+export const skipReason = unavailableReason();
+if (skipReason !== undefined) {
+  if (process.env.CI === 'true') {
+    // CI runs on a kernel that loads BPF: a skip there would hide a broken tracer.
+    throw new Error(`real-kernel tests cannot run under CI=true: ${skipReason}`);
+  }
+  console.warn(`[exec-tracer] skipping real-kernel tests: ${skipReason}`);
+}
+/** Use as `describe.skipIf(!kernel)`. */
+export const kernel = skipReason === undefined;
+
+let cachedBinding: NativeBinding | undefined;
+/** The addon built by `npm run build:native`, loaded the way lib/ loads it. */
+export function realBinding(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  cachedBinding ??= require('node-gyp-build')(root) as NativeBinding;
+  return cachedBinding;
+}
+
+const fixtureDir = join(root, 'build', 'test-fixtures');
+/** Compiles test/fixtures/NAME.c once (again when the source changes). */
+export function fixture(name: string): string {
+  const source = join(root, 'test', 'fixtures', `${name}.c`);
+  const binary = join(fixtureDir, name);
+  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(fixtureDir, { recursive: true });
+    execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: 'inherit' });
+  }
+  return binary;
+}
+
+export interface RunResult {
+  pid: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, keeping its pid and output. */
+export function run(file: string, args: string[], options: SpawnOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ pid: child.pid!, code, stdout, stderr }));
+  });
+}
+
+/** A tag no other process on the host will pass to exec. */
+export function uniqueTag(label: string): string {
+  return `et-${label}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface KernelObjects {
+  progs: number;
+  maps: number;
+  links: number;
+}
+
+/** Every BPF program, map and link the kernel holds right now. */
+export function kernelObjects(): KernelObjects {
+  const count = (kind: string) =>
+    (JSON.parse(execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' }) || '[]') as unknown[])
+      .length;
+  return { progs: count('prog'), maps: count('map'), links: count('link') };
+}
+
+/** Names of the kernel's BPF programs that are ours. */
+export function ourPrograms(): number {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
+    name?: string;
+  }[];
+  return progs.filter((p) => p.name === 'handle_exec_btf' || p.name === 'handle_exec_tp').length;
+}
+
+/**
+ * Kernel objects once none of ours is left and two reads agree: the kernel
+ * frees a closed program's maps after an RCU grace period, so a count taken
+ * right after a stop can still include them.
+ */
+export async function settledKernelObjects(): Promise<KernelObjects> {
+  let previous = kernelObjects();
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = kernelObjects();
+    if (ourPrograms() === 0 && now.progs === previous.progs && now.maps === previous.maps && now.links === previous.links)
+      return now;
+    previous = now;
+  }
+  throw new Error('kernel BPF objects did not settle within 10 s');
+}
+
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Polls `check` until it returns true; the kernel frees BPF objects after RCU grace periods. */
+export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+//
+// Nothing may stay behind in the kernel: not after many start/stop cycles,
+// not when the process is killed, not when a worker thread is torn down
+// without stop(). These count kernel-wide BPF objects, so this suite must not
+// run beside another that loads tracers (vitest runs files one at a time).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExecTracer } from '../../lib/index.js';
+import {
+  eventually, kernel, kernelObjects, openFds, settledKernelObjects, ourPrograms, realBinding, root, run, uniqueTag,
+} from './kernel.js';
+
+const child = join(root, 'test', 'fixtures', 'trace-child.ts');
+
+function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next: () => Promise<string> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let buffered = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      const line = lines.shift();
+      if (line !== undefined) return resolve(line);
+      const timer = setTimeout(() => reject(new Error(`no output from trace-child ${args.join(' ')}`)), 20_000);
+      waiters.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+  return { proc, lines, next };
+}
+
+describe.skipIf(!kernel)('kernel object lifecycle', () => {
+  it('returns file descriptors and kernel objects to baseline after 100 start/stop cycles', async () => {
+    const binding = realBinding();
+    // The first cycle warms up lazily opened fds (the loader's thread pool, ...).
+    const warm = new ExecTracer({}, { binding });
+    await warm.start();
+    await warm.stop();
+    const fds = openFds();
+    const objects = await settledKernelObjects();
+
+    for (let i = 0; i < 100; i++) {
+      const tracer = new ExecTracer({}, { binding });
+      await tracer.start();
+      if (i === 0) {
+        const during = kernelObjects();
+        expect(during.progs).toBe(objects.progs + 1);
+        expect(during.links).toBe(objects.links + 1);
+        expect(during.maps).toBeGreaterThan(objects.maps);
+      }
+      await tracer.stop();
+    }
+
+    expect(openFds()).toBe(fds);
+    expect(await eventually(() => {
+      const now = kernelObjects();
+      return now.progs === objects.progs && now.maps === objects.maps && now.links === objects.links;
+    })).toBe(true);
+  });
+
+  it('leaves no BPF program behind when the tracing process is killed with SIGKILL', async () => {
+    const baseline = ourPrograms();
+    const c = startChild(['hold']);
+    expect(await c.next()).toBe('ready');
+    expect(ourPrograms()).toBe(baseline + 1);
+    c.proc.kill('SIGKILL');
+    await new Promise((r) => c.proc.once('exit', r));
+    expect(await eventually(() => ourPrograms() === baseline)).toBe(true);
+  });
+
+  it('detaches and frees everything when a worker thread ends without stop()', async () => {
+    const baseline = ourPrograms();
+    const c = startChild(['worker']);
+    try {
+      expect(await c.next()).toBe('ready');
+      expect(ourPrograms()).toBe(baseline + 1);
+      expect(await c.next()).toBe('terminated');
+      // The process is still alive: only the env cleanup hook can have freed it.
+      expect(await eventually(() => ourPrograms() === baseline)).toBe(true);
+      expect(c.proc.exitCode).toBeNull();
+    } finally {
+      c.proc.kill('SIGKILL');
+    }
+  });
+
+  it('traces through the classic tracepoint where tracefs is mounted', async () => {
+    // A private mount namespace: the host's mounts stay as they were.
+    const tag = uniqueTag('tracefs');
+    const result = await run('unshare', [
+      '--mount', '--propagation', 'private', 'sh', '-c',
+      `mount -t tracefs tracefs /sys/kernel/tracing && exec "${process.execPath}" --import tsx "${child}" exec tracepoint ${tag}`,
+    ], { cwd: root });
+    expect(result.stdout.trim()).toBe('seen tracepoint');
+    expect(result.code).toBe(0);
+  });
+});
