@@ -94,8 +94,8 @@ export class ExecTracer extends EventEmitter {
    * ECLOSED) and then leaves nothing loaded.
    */
   start(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'closed') return Promise.reject(closedError());
     if (this.#starting) return this.#starting;
-    if (this.#state !== 'idle') return Promise.reject(closedError());
     this.#state = 'starting';
     this.#starting = this.#start();
     return this.#starting;
@@ -213,6 +213,7 @@ export class ExecTracer extends EventEmitter {
   }
 
   #pause(who: object): void {
+    if (this.#pausers.has(who)) return;
     this.#pausers.add(who);
     this.#native?.pause();
   }
@@ -267,10 +268,22 @@ export class ExecTracer extends EventEmitter {
       if (queue.length >= highWaterMark) this.#pause(token);
       settle();
     };
+    // A failed start emits 'close' before its rejection can be seen: end
+    // the iteration only once the start's outcome is known, so it throws.
+    let started: Promise<void> = Promise.resolve();
     const onClose = () => {
-      done = true;
-      detach();
-      settle();
+      started.then(
+        () => {
+          done = true;
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      ).finally(() => {
+        detach();
+        if (failure === undefined) done = true;
+        settle();
+      });
     };
     const onError = (error: ExecTracerError) => {
       failure = error;
@@ -299,8 +312,10 @@ export class ExecTracer extends EventEmitter {
       this.on('close', onClose);
       this.on('error', onError);
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.#state === 'idle') this.start().catch(onError);
-      else if (this.#state === 'closed') done = true;
+      if (this.#state === 'idle' || this.#state === 'starting') {
+        started = this.start();
+        started.catch(() => {}); // observed through onClose
+      } else if (this.#state === 'closed') done = true;
     }
 
     const iterator: AsyncIterableIterator<ExecEvent> = {
