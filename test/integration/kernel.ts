@@ -3,14 +3,15 @@
 // Shared by the real-kernel tests: whether they can run here (and the rule
 // that under CI=true they must), the fixtures they compile, and ways to watch
 // what the kernel holds.
-import { execFileSync, spawn, type SpawnOptions } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { NativeBinding } from '../../types/binding.js';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { root } from '../helpers/process.js';
+
+export { root, run, type RunResult } from '../helpers/process.js';
 
 /** Why the real-kernel tests cannot run here, or undefined if they can. */
 function unavailableReason(): string | undefined {
@@ -49,26 +50,6 @@ export function fixture(name: string): string {
     execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: 'inherit' });
   }
   return binary;
-}
-
-export interface RunResult {
-  pid: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion, keeping its pid and output. */
-export function run(file: string, args: string[], options: SpawnOptions = {}): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ pid: child.pid!, code, stdout, stderr }));
-  });
 }
 
 /** A tag no other process on the host will pass to exec. */

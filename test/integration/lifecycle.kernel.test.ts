@@ -100,6 +100,13 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     }
   });
 
+  it('surfaces an exception thrown by a listener as an uncaught exception', async () => {
+    const c = startChild(['throw', uniqueTag('throw')]);
+    expect(await c.next()).toBe('uncaught listener-boom');
+    await new Promise((r) => c.proc.once('exit', r));
+    expect(c.proc.exitCode).toBe(0);
+  });
+
   it('traces through the classic tracepoint where tracefs is mounted', async () => {
     // A private mount namespace: the host's mounts stay as they were.
     const tag = uniqueTag('tracefs');

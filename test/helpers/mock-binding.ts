@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+//
+// A NativeBinding without a kernel: it is fed packed records laid out exactly
+// as bpf/exec_tracer.h lays them out, so the decoder under test reads the
+// same bytes it reads from the real ring buffer.
+import type {
+  BatchCallback,
+  NativeBinding,
+  NativeError,
+  NativeOpenOptions,
+  NativeTracer,
+} from '../../types/binding.js';
+import { LAYOUT } from '../../lib/layout.js';
+
+export interface ExecRecordFields {
+  pid: number;
+  tid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  nsPid: number;
+  comm: string | Buffer;
+  filename: string | Buffer;
+  /** Arguments; each is written with its terminating NUL. */
+  argv: (string | Buffer)[];
+  argc: number;
+  /** Bytes of argv kept (cuts the NUL-joined argv); default: all of it. */
+  argvLimit: number;
+  flags: number;
+  bootNs: bigint;
+  startBootNs: bigint;
+  parentStartBootNs: bigint;
+  cgroupId: bigint;
+  /** Record type (default: exec). */
+  type: number;
+}
+
+/** One record, byte for byte as the kernel program writes it. */
+export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer {
+  const X = LAYOUT.exec;
+  const argv = (fields.argv ?? ['/bin/true']).map((a) => (typeof a === 'string' ? Buffer.from(a) : a));
+  const fullArgv = Buffer.concat(argv.flatMap((a) => [a, Buffer.from([0])]));
+  const kept = fullArgv.subarray(0, Math.min(fullArgv.length, fields.argvLimit ?? fullArgv.length));
+  const filename = typeof fields.filename === 'string' || fields.filename === undefined
+    ? Buffer.from(fields.filename ?? '/bin/true')
+    : fields.filename;
+  const comm = typeof fields.comm === 'string' || fields.comm === undefined
+    ? Buffer.from(fields.comm ?? 'true')
+    : fields.comm;
+  let flags = fields.flags ?? 0;
+  if (kept.length < fullArgv.length) flags |= LAYOUT.flags.argvTruncated;
+
+  const size = X.length + filename.length + kept.length;
+  const b = Buffer.alloc(size);
+  b.writeUInt16LE(fields.type ?? X.type, LAYOUT.header.type);
+  b.writeUInt16LE(X.length, LAYOUT.header.fixedSize);
+  b.writeUInt32LE(size, LAYOUT.header.size);
+  b.writeBigUInt64LE(fields.bootNs ?? 1_000_000_000n, X.bootNs);
+  b.writeBigUInt64LE(fields.startBootNs ?? 900_000_000n, X.startBootNs);
+  b.writeBigUInt64LE(fields.parentStartBootNs ?? 100_000_000n, X.parentStartBootNs);
+  b.writeBigUInt64LE(fields.cgroupId ?? 1234n, X.cgroupId);
+  b.writeUInt32LE(fields.pid ?? 4242, X.pid);
+  b.writeUInt32LE(fields.tid ?? fields.pid ?? 4242, X.tid);
+  b.writeUInt32LE(fields.ppid ?? 1, X.ppid);
+  b.writeUInt32LE(fields.uid ?? 0, X.uid);
+  b.writeUInt32LE(fields.gid ?? 0, X.gid);
+  b.writeUInt32LE(fields.nsPid ?? fields.pid ?? 4242, X.nsPid);
+  b.writeUInt32LE(fields.argc ?? argv.length, X.argc);
+  b.writeUInt32LE(fullArgv.length, X.argvSize);
+  b.writeUInt32LE(kept.length, X.argvLen);
+  b.writeUInt16LE(filename.length, X.filenameLen);
+  b.writeUInt16LE(flags, X.flags);
+  comm.copy(b, X.comm, 0, Math.min(comm.length, X.commLength - 1));
+  filename.copy(b, X.length);
+  kept.copy(b, X.length + filename.length);
+  return b;
+}
+
+/** A NativeError as the addon makes them. */
+export function nativeError(code: string, errno: number, operation: string, log = ''): NativeError {
+  return Object.assign(new Error(`${operation}: failed: ${code}`), { code, errno, operation, log });
+}
+
+export class MockTracer implements NativeTracer {
+  attachKind: 'tp_btf' | 'tracepoint' = 'tp_btf';
+  droppedTotal = 0;
+  started = false;
+  closed = false;
+  paused = false;
+  pauseCalls = 0;
+  resumeCalls = 0;
+  #pending: Buffer[] = [];
+  #onBatch?: BatchCallback;
+  #onError?: (error: NativeError) => void;
+
+  start(onBatch: BatchCallback, onError: (error: NativeError) => void): void {
+    if (this.started) throw new Error('started twice');
+    this.started = true;
+    this.#onBatch = onBatch;
+    this.#onError = onError;
+  }
+
+  /** Records written by the "kernel"; delivered as one batch unless paused. */
+  push(...records: Buffer[]): void {
+    if (this.closed) return;
+    this.#pending.push(...records);
+    if (this.started && !this.paused) this.flush();
+  }
+
+  /** Hands every pending record to the batch callback, as one batch. */
+  flush(): void {
+    if (!this.#onBatch) return;
+    const batch = Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#onBatch(batch, this.droppedTotal);
+  }
+
+  fail(error: NativeError): void {
+    this.#onError?.(error);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.#onBatch && (this.#pending.length > 0 || this.droppedTotal > 0)) this.flush();
+    this.#onBatch = undefined;
+    this.#onError = undefined;
+  }
+
+  dropped(): number {
+    return this.droppedTotal;
+  }
+
+  pause(): void {
+    this.pauseCalls++;
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.resumeCalls++;
+    this.paused = false;
+    if (this.#pending.length > 0) this.flush();
+  }
+}
+
+export class MockBinding implements NativeBinding {
+  readonly layout = LAYOUT;
+  readonly pageSize = 4096;
+  bootNow = 2_000_000_000n;
+  openError?: NativeError;
+  /** When set, open() waits for it. */
+  openGate?: Promise<void>;
+  readonly opened: MockTracer[] = [];
+  lastOptions?: NativeOpenOptions;
+
+  bootTimeNs(): bigint {
+    return this.bootNow;
+  }
+
+  async open(options: NativeOpenOptions): Promise<NativeTracer> {
+    this.lastOptions = options;
+    await this.openGate;
+    if (this.openError) throw this.openError;
+    const tracer = new MockTracer();
+    this.opened.push(tracer);
+    return tracer;
+  }
+
+  /** The tracer of the latest open(). */
+  get current(): MockTracer {
+    const t = this.opened.at(-1);
+    if (!t) throw new Error('nothing opened yet');
+    return t;
+  }
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { decodeBatch } from '../../lib/decode.js';
+import { LAYOUT } from '../../lib/layout.js';
+import { encodeExecRecord } from '../helpers/mock-binding.js';
+
+const clock = { epochOffsetNs: 1_700_000_000_000_000_000n };
+
+describe('decodeBatch', () => {
+  it('decodes every field of an exec record', () => {
+    const record = encodeExecRecord({
+      pid: 100, tid: 101, ppid: 50, uid: 1000, gid: 1001, nsPid: 7,
+      comm: 'bash', filename: '/usr/bin/bash', argv: ['bash', '-c', 'echo hi'],
+      bootNs: 5_000_000_000n, startBootNs: 4_000_000_000n, parentStartBootNs: 3_000_000_000n,
+      cgroupId: 0xffff_ffff_ffffn,
+    });
+    const { events, unknown, error } = decodeBatch(record, clock);
+    expect(error).toBeUndefined();
+    expect(unknown).toBe(0);
+    expect(events).toHaveLength(1);
+    const e = events[0]!;
+    expect(e).toMatchObject({
+      pid: 100, tid: 101, ppid: 50, uid: 1000, gid: 1001, nsPid: 7, comm: 'bash',
+      filename: '/usr/bin/bash', argv: ['bash', '-c', 'echo hi'], argc: 3,
+      argvTruncated: false, argvFault: false, argvTotalBytes: 'bash\0-c\0echo hi\0'.length,
+      bootNs: 5_000_000_000n, startBootNs: 4_000_000_000n, parentStartBootNs: 3_000_000_000n,
+      cgroupId: 0xffff_ffff_ffffn, execId: '100:4000000000', parentExecId: '50:3000000000',
+    });
+    expect(e.time.getTime()).toBe(Number((5_000_000_000n + clock.epochOffsetNs) / 1_000_000n));
+    expect(e.rawFilename).toEqual(Buffer.from('/usr/bin/bash'));
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({ pid: 100, argv: ['bash', '-c', 'echo hi'] });
+  });
+
+  it('keeps empty arguments, and a 15-byte comm without a NUL', () => {
+    const record = encodeExecRecord({ comm: 'abcdefghijklmno', argv: ['', 'x', '', ''] });
+    const e = decodeBatch(record, clock).events[0]!;
+    expect(e.argv).toEqual(['', 'x', '', '']);
+    expect(e.argc).toBe(4);
+    expect(e.comm).toBe('abcdefghijklmno');
+  });
+
+  it('keeps the cut last argument of a truncated argv and flags it', () => {
+    const record = encodeExecRecord({ argv: ['/bin/true', 'abcdef', 'ghijkl'], argvLimit: 20 });
+    const e = decodeBatch(record, clock).events[0]!;
+    expect(e.argvTruncated).toBe(true);
+    expect(e.argv).toEqual(['/bin/true', 'abcdef', 'ghi']);
+    expect(e.argc).toBe(3);
+    expect(e.argvTotalBytes).toBe(24);
+  });
+
+  it('decodes invalid UTF-8 to U+FFFD and keeps the exact bytes', () => {
+    const bad = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
+    const record = encodeExecRecord({ argv: ['x', bad], filename: Buffer.from([0x2f, 0xc3]) });
+    const e = decodeBatch(record, clock).events[0]!;
+    expect(e.argv[1]).toBe('a\ufffd\ufffdb');
+    expect(e.rawArgv[1]).toEqual(bad);
+    expect(e.filename).toBe('/\ufffd');
+    expect(e.rawFilename).toEqual(Buffer.from([0x2f, 0xc3]));
+  });
+
+  it('counts argc from argv when the kernel could not give it', () => {
+    const record = encodeExecRecord({ argv: ['a', 'b'], argc: 0, flags: LAYOUT.flags.argcUnknown });
+    expect(decodeBatch(record, clock).events[0]!.argc).toBe(2);
+  });
+
+  it('reports an unreadable argv', () => {
+    const record = encodeExecRecord({ argv: [], flags: LAYOUT.flags.argvFault });
+    const e = decodeBatch(record, clock).events[0]!;
+    expect(e.argvFault).toBe(true);
+    expect(e.argv).toEqual([]);
+  });
+
+  it('decodes many records in one batch and skips unknown record types', () => {
+    const batch = Buffer.concat([
+      encodeExecRecord({ pid: 1 }),
+      encodeExecRecord({ pid: 2, type: 99 }),
+      encodeExecRecord({ pid: 3 }),
+    ]);
+    const { events, unknown } = decodeBatch(batch, clock);
+    expect(events.map((e) => e.pid)).toEqual([1, 3]);
+    expect(unknown).toBe(1);
+  });
+
+  it('reads the variable part where fixed_size says, so appended fixed fields stay compatible', () => {
+    const base = encodeExecRecord({ filename: '/bin/x', argv: ['x'] });
+    const X = LAYOUT.exec;
+    const grown = Buffer.concat([base.subarray(0, X.length), Buffer.alloc(8, 0xee), base.subarray(X.length)]);
+    grown.writeUInt16LE(X.length + 8, LAYOUT.header.fixedSize);
+    grown.writeUInt32LE(grown.length, LAYOUT.header.size);
+    const e = decodeBatch(grown, clock).events[0]!;
+    expect(e.filename).toBe('/bin/x');
+    expect(e.argv).toEqual(['x']);
+  });
+
+  it('stops at a malformed record, keeping the ones before it, and never throws', () => {
+    const good = encodeExecRecord({ pid: 1 });
+    const bad = encodeExecRecord({ pid: 2 });
+    bad.writeUInt32LE(bad.length + 100, LAYOUT.header.size);
+    const r1 = decodeBatch(Buffer.concat([good, bad]), clock);
+    expect(r1.events.map((e) => e.pid)).toEqual([1]);
+    expect(r1.error?.message).toMatch(/malformed record at byte \d+/);
+
+    const short = encodeExecRecord();
+    short.writeUInt32LE(4, LAYOUT.header.size);
+    expect(decodeBatch(short, clock).error).toBeDefined();
+
+    const lying = encodeExecRecord({ argv: ['abc'] });
+    lying.writeUInt32LE(1000, LAYOUT.exec.argvLen);
+    expect(decodeBatch(lying, clock).error?.message).toMatch(/past the record's end/);
+
+    expect(decodeBatch(Buffer.alloc(3), clock).error?.message).toMatch(/truncated header/);
+  });
+
+  it('decodes argv only when it is read', () => {
+    const record = encodeExecRecord({ argv: ['a', 'b'] });
+    const e = decodeBatch(record, clock).events[0]!;
+    expect(e.pid).toBe(4242);
+    // Mutating the batch after decode shows whether argv was read eagerly.
+    record.write('z', record.length - 2);
+    expect(e.argv).toEqual(['a', 'z']);
+  });
+});

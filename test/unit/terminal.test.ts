@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { escapeBytesForTerminal, escapeForTerminal } from '../../lib/index.js';
+
+describe('escapeForTerminal', () => {
+  it('leaves ordinary text alone, including non-ASCII', () => {
+    expect(escapeForTerminal('ls -la /tmp/été 🚀')).toBe('ls -la /tmp/été 🚀');
+  });
+
+  it('makes escapes, newlines, controls, DEL, C1 and bidi overrides visible', () => {
+    expect(escapeForTerminal('\x1b[2J\x1b]0;pwned\x07')).toBe('\\x1b[2J\\x1b]0;pwned\\x07');
+    expect(escapeForTerminal('a\nb\rc\td\\e')).toBe('a\\nb\\rc\\td\\\\e');
+    expect(escapeForTerminal('\x00\x7f\u009b')).toBe('\\x00\\x7f\\x9b');
+    expect(escapeForTerminal('abc\u202edcba')).toBe('abc\\u{202e}dcba');
+  });
+
+  it('shows each invalid byte as \\xNN', () => {
+    expect(escapeBytesForTerminal(Buffer.from([0x61, 0xff, 0xc3, 0xa9, 0xc3, 0x1b]))).toBe('a\\xffé\\xc3\\x1b');
+    expect(escapeBytesForTerminal(Buffer.from('plain\n'))).toBe('plain\\n');
+  });
+});

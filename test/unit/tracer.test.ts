@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { ExecTracer, ExecTracerError, type ExecEvent } from '../../lib/index.js';
+import { MockBinding, encodeExecRecord, nativeError } from '../helpers/mock-binding.js';
+
+function setup(options = {}) {
+  const binding = new MockBinding();
+  const tracer = new ExecTracer(options, { binding });
+  const events: ExecEvent[] = [];
+  tracer.on('exec', (e) => events.push(e));
+  return { binding, tracer, events };
+}
+
+describe('lifecycle', () => {
+  it('start() twice opens once and returns the same promise', async () => {
+    const { binding, tracer } = setup();
+    const a = tracer.start();
+    const b = tracer.start();
+    expect(a).toBe(b);
+    await a;
+    expect(binding.opened).toHaveLength(1);
+    expect(tracer.attachKind).toBe('tp_btf');
+    await tracer.stop();
+  });
+
+  it('stop() delivers what is still in the ring before close, once', async () => {
+    const { binding, tracer, events } = setup();
+    const order: string[] = [];
+    tracer.on('exec', () => order.push('exec'));
+    tracer.on('close', () => order.push('close'));
+    await tracer.start();
+    binding.current.pause(); // records wait, as in the kernel's ring
+    binding.current.push(encodeExecRecord({ pid: 1 }), encodeExecRecord({ pid: 2 }));
+    expect(events).toHaveLength(0);
+    await Promise.all([tracer.stop(), tracer.stop()]);
+    await tracer.stop();
+    expect(events.map((e) => e.pid)).toEqual([1, 2]);
+    expect(order).toEqual(['exec', 'exec', 'close']);
+    expect(binding.current.closed).toBe(true);
+  });
+
+  it('stop() before start() closes without loading anything', async () => {
+    const { binding, tracer } = setup();
+    let closes = 0;
+    tracer.on('close', () => closes++);
+    await tracer.stop();
+    expect(closes).toBe(1);
+    expect(binding.opened).toHaveLength(0);
+    await expect(tracer.start()).rejects.toMatchObject({ code: 'ECLOSED' });
+  });
+
+  it('stop() while starting waits for the load, then releases it', async () => {
+    const { binding, tracer } = setup();
+    let open!: () => void;
+    binding.openGate = new Promise((r) => (open = r));
+    const started = tracer.start();
+    const stopped = tracer.stop();
+    open();
+    await expect(started).rejects.toMatchObject({ code: 'ECLOSED' });
+    await stopped;
+    expect(binding.current.closed).toBe(true);
+    expect(binding.current.started).toBe(false);
+  });
+
+  it('aborting the signal stops the tracer; an aborted signal makes start() reject', async () => {
+    const controller = new AbortController();
+    const { binding, tracer } = setup({ signal: controller.signal });
+    const closed = new Promise<void>((r) => tracer.once('close', () => r()));
+    await tracer.start();
+    controller.abort();
+    await closed;
+    expect(binding.current.closed).toBe(true);
+
+    const { tracer: t2 } = setup({ signal: AbortSignal.abort('no') });
+    await expect(t2.start()).rejects.toMatchObject({ code: 'EABORTED' });
+  });
+
+  it('aborting while starting rejects start() with EABORTED', async () => {
+    const controller = new AbortController();
+    const { binding, tracer } = setup({ signal: controller.signal });
+    let open!: () => void;
+    binding.openGate = new Promise((r) => (open = r));
+    const started = tracer.start();
+    controller.abort();
+    open();
+    await expect(started).rejects.toMatchObject({ code: 'EABORTED' });
+    expect(binding.current.closed).toBe(true);
+  });
+
+  it('supports await using', async () => {
+    const binding = new MockBinding();
+    {
+      await using tracer = new ExecTracer({}, { binding });
+      await tracer.start();
+    }
+    expect(binding.current.closed).toBe(true);
+  });
+});
+
+describe('lost and stats', () => {
+  it("emits 'lost' with the growth of the kernel's drop count and counts everything", async () => {
+    const { binding, tracer } = setup();
+    const lost: number[] = [];
+    tracer.on('lost', (n) => lost.push(n));
+    await tracer.start();
+    binding.current.push(encodeExecRecord());
+    binding.current.droppedTotal = 5;
+    binding.current.push(encodeExecRecord(), encodeExecRecord());
+    binding.current.push(encodeExecRecord());
+    binding.current.droppedTotal = 7;
+    binding.current.flush();
+    expect(lost).toEqual([5, 2]);
+    const record = encodeExecRecord();
+    expect(tracer.stats()).toEqual({ events: 4, lost: 7, batches: 4, bytes: 4 * record.length });
+    await tracer.stop();
+  });
+
+  it("reports a malformed batch as an 'error' with code EDECODE, after the good records", async () => {
+    const { binding, tracer, events } = setup();
+    const errors: ExecTracerError[] = [];
+    tracer.on('error', (e) => errors.push(e));
+    await tracer.start();
+    const bad = encodeExecRecord();
+    bad.writeUInt32LE(3, 4);
+    binding.current.push(encodeExecRecord({ pid: 9 }), bad);
+    expect(events.map((e) => e.pid)).toEqual([9]);
+    expect(errors[0]).toBeInstanceOf(ExecTracerError);
+    expect(errors[0]!.code).toBe('EDECODE');
+    await tracer.stop();
+  });
+});
+
+describe('errors', () => {
+  const cases = [
+    [nativeError('EPERM', 1, 'load'), 'EPERM', /CAP_BPF and CAP_PERFMON/],
+    [nativeError('EACCES', 13, 'attach'), 'EPERM', /run as root/],
+    [nativeError('EACCES', 13, 'load', 'R1 invalid mem access'), 'EKERNEL', /verifier rejected/],
+    [nativeError('ENOENT', 2, 'btf'), 'ENOBTF', /\/sys\/kernel\/btf\/vmlinux/],
+    [nativeError('ENOENT', 2, 'tracefs'), 'ENOTRACEFS', /mount -t tracefs tracefs \/sys\/kernel\/tracing/],
+    [nativeError('EBUSY', 16, 'attach'), 'EBUSY', /busy/],
+    [nativeError('EINVAL', 22, 'load', 'unknown func bpf_ringbuf_query'), 'EKERNEL', /Linux >= 5.8/],
+  ] as const;
+
+  it.each(cases)('maps %s to a code with a hint', async (native, code, hint) => {
+    const binding = new MockBinding();
+    binding.openError = native;
+    const tracer = new ExecTracer({}, { binding });
+    let closes = 0;
+    tracer.on('close', () => closes++);
+    const error = await tracer.start().then(
+      () => undefined,
+      (e: unknown) => e as ExecTracerError,
+    );
+    expect(error).toBeInstanceOf(ExecTracerError);
+    expect(error!.code).toBe(code);
+    expect(error!.hint).toMatch(hint);
+    expect(error!.message).toContain(error!.hint);
+    expect(error!.errno).toBe(native.errno);
+    expect(error!.operation).toBe(native.operation);
+    if (native.log) expect(error!.log).toBe(native.log);
+    expect(closes).toBe(1);
+  });
+
+  it("turns a failure to read the ring into 'error' and stops", async () => {
+    const { binding, tracer } = setup();
+    const errors: ExecTracerError[] = [];
+    tracer.on('error', (e) => errors.push(e));
+    const closed = new Promise<void>((r) => tracer.once('close', () => r()));
+    await tracer.start();
+    binding.current.fail(nativeError('EBADF', 9, 'poll'));
+    await closed;
+    expect(errors[0]!.operation).toBe('poll');
+  });
+});
+
+describe('async iteration', () => {
+  it('pauses the ring past the high-water mark and resumes below half, losing nothing', async () => {
+    const { binding, tracer } = setup();
+    const iterator = tracer.events({ highWaterMark: 4 });
+    await tracer.start();
+    const native = binding.current;
+    native.push(...[1, 2, 3, 4, 5].map((pid) => encodeExecRecord({ pid })));
+    expect(native.pauseCalls).toBe(1);
+    expect(native.paused).toBe(true);
+    // The kernel keeps recording while paused; those wait in the ring.
+    native.push(encodeExecRecord({ pid: 6 }));
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) got.push((await iterator.next()).value!.pid);
+    expect(native.paused).toBe(false);
+    expect(native.resumeCalls).toBe(1);
+    for (let i = 0; i < 3; i++) got.push((await iterator.next()).value!.pid);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    await tracer.stop();
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('break detaches the iterator and un-pauses, leaving the tracer running', async () => {
+    const { binding, tracer } = setup();
+    await tracer.start();
+    const listeners = tracer.listenerCount('exec');
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const e of tracer.events({ highWaterMark: 1 })) {
+        seen.push(e.pid);
+        break;
+      }
+    })();
+    binding.current.push(encodeExecRecord({ pid: 1 }), encodeExecRecord({ pid: 2 }));
+    await loop;
+    expect(seen).toEqual([1]);
+    expect(binding.current.paused).toBe(false);
+    expect(tracer.listenerCount('exec')).toBe(listeners);
+    await tracer.stop();
+  });
+
+  it('ends on its own signal, and throws the error of a failed start', async () => {
+    const { tracer } = setup();
+    const controller = new AbortController();
+    const iterator = tracer.events({ signal: controller.signal });
+    const pending = iterator.next();
+    controller.abort();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    await tracer.stop();
+
+    const binding = new MockBinding();
+    binding.openError = nativeError('EPERM', 1, 'load');
+    const failing = new ExecTracer({}, { binding });
+    await expect((async () => {
+      for await (const _ of failing) void _;
+    })()).rejects.toMatchObject({ code: 'EPERM' });
+  });
+
+  it('rejects a bad highWaterMark', () => {
+    const { tracer } = setup();
+    expect(() => tracer.events({ highWaterMark: 0 })).toThrow(RangeError);
+  });
+});
