@@ -3,6 +3,7 @@
 // Real execs through the real kernel: every field, every exec path, a storm,
 // truncation. The kernel sees every process on the host, so each test tags
 // its execs and looks only at events carrying its tag.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -155,6 +156,30 @@ describe.skipIf(!kernel)('the real kernel', () => {
     for (let s = 0; s < 4; s++) for (let i = 0; i < 500; i++) expect(seen.has(`${tag}-${s}-${i}`)).toBe(true);
     expect(tracer.stats().lost).toBe(0);
     expect(tracer.stats().events).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('counts every exec it could not deliver when the ring overflows: none vanishes', async () => {
+    // spawnSync blocks the event loop, so nothing drains a small ring while
+    // 2,000 execs arrive: the kernel must drop, and must count each drop.
+    const tag = uniqueTag('overflow');
+    const { events, tracer } = await traceDuring(
+      async () => {
+        const out = spawnSync(fixture('storm'), ['2', '1000', tag], { encoding: 'utf8' });
+        expect(out.stdout).toContain('spawned=2000 failed=0');
+      },
+      { argvLimit: 128, ringBufferSize: 32768 },
+    );
+    const seen = new Map<string, number>();
+    for (const e of events) {
+      const arg = e.argv[1];
+      if (arg?.startsWith(`${tag}-`)) seen.set(arg, (seen.get(arg) ?? 0) + 1);
+    }
+    const { lost } = tracer.stats();
+    expect(lost).toBeGreaterThan(0);
+    expect(seen.size).toBeLessThan(2000);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    // Other processes' drops can only add to `lost`; none of ours may vanish.
+    expect(seen.size + lost).toBeGreaterThanOrEqual(2000);
   });
 
   it('truncates argv at the limit and reports the original length', async () => {

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+//
+// The built addon carries libbpf inside: a machine without libbpf installed
+// can load it, and libbpf's symbols do not leak into the process.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { root } from '../helpers/process.js';
+
+const addon = join(root, 'build', 'Release', 'exec_tracer.node');
+
+it('links no libbpf dynamically and exports none of its symbols', () => {
+  const dynamic = execFileSync('readelf', ['-d', addon], { encoding: 'utf8' });
+  const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  expect(needed.length).toBeGreaterThan(0);
+  expect(needed.filter((lib) => /bpf/.test(lib!))).toEqual([]);
+
+  const exported = execFileSync('nm', ['-D', '--defined-only', addon], { encoding: 'utf8' });
+  expect(exported).not.toMatch(/\bbpf_object__open/);
+  expect(exported).toMatch(/\bnapi_register_module_v1\b/);
+});
