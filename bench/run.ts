@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+//
+// exec-tracer side by side with libbpf-tools execsnoop and bpftrace's
+// execsnoop.bt, all three attached during the same tagged exec storm, then
+// exec-tracer alone for latency, start-up, idle cost and decode ceiling.
+// Not a test: it asserts nothing, it measures and says which targets were met.
+//   npm run bench            (as root)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeCeiling } from './decode.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'bench', 'out');
+const STORM = { spawners: 8, perSpawner: 1250 };
+const GENERATED = STORM.spawners * STORM.perSpawner;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the machine's side -------------------------------------------------------
+
+function sh(file: string, args: string[]): string {
+  return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function ensureTools(): void {
+  const missing = ['/usr/sbin/execsnoop', '/usr/sbin/execsnoop.bt', '/usr/bin/bpftrace'].filter((f) => !existsSync(f));
+  if (missing.length === 0) return;
+  console.log(`installing libbpf-tools and bpftrace (missing: ${missing.join(', ')})`);
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'libbpf-tools', 'bpftrace'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function buildStorm(): string {
+  mkdirSync(out, { recursive: true });
+  const binary = join(out, 'storm');
+  execFileSync('cc', ['-O2', '-Wall', '-o', binary, join(root, 'test', 'fixtures', 'storm.c')]);
+  return binary;
+}
+
+/** CPU time of every thread of a process, in ns (schedstat is ns-precise). */
+function cpuNs(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** Peak resident set size of a process, in KiB. */
+function peakRssKiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+interface ProgStats {
+  progs: number;
+  runTimeNs: number;
+  runCnt: number;
+}
+
+/** Ids of the BPF programs a process holds open (bpf-prog fds show `prog_id:`
+ * in fdinfo; Debian's bpftool does not list owning pids). */
+function progIdsOf(pid: number): Set<number> {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = /^prog_id:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.add(Number(m[1]));
+    } catch {
+      // an fd closed between the listing and the read
+    }
+  }
+  return ids;
+}
+
+/** The BPF programs a process holds, with their cumulative run statistics. */
+function progsOf(pid: number): ProgStats {
+  const ids = progIdsOf(pid);
+  const all = JSON.parse(sh('bpftool', ['-j', 'prog', 'show']) || '[]') as {
+    id: number;
+    run_time_ns?: number;
+    run_cnt?: number;
+  }[];
+  const mine = all.filter((p) => ids.has(p.id));
+  return {
+    progs: mine.length,
+    runTimeNs: mine.reduce((s, p) => s + (p.run_time_ns ?? 0), 0),
+    runCnt: mine.reduce((s, p) => s + (p.run_cnt ?? 0), 0),
+  };
+}
+
+// ---- the tracers ------------------------------------------------------------------
+
+interface Tracer {
+  name: string;
+  proc: ChildProcess;
+  stdout: string;
+  stderr: string;
+  hooks: string;
+}
+
+function startTracer(name: string, file: string, args: string[], hooks: string): Tracer {
+  const proc = spawn(file, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const t: Tracer = { name, proc, stdout: '', stderr: '', hooks };
+  proc.stdout!.on('data', (d) => (t.stdout += d));
+  proc.stderr!.on('data', (d) => (t.stderr += d));
+  return t;
+}
+
+/** libbpf-tools and bpftrace attach to syscall tracepoints, which need tracefs:
+ * mounted in a private mount namespace so the host's mounts stay untouched. */
+function withTracefs(command: string[]): [string, string[]] {
+  const quoted = command.map((c) => `'${c}'`).join(' ');
+  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    `mount -t tracefs tracefs /sys/kernel/tracing && exec ${quoted}`]];
+}
+
+async function untilAttached(t: Tracer, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (t.proc.exitCode !== null) throw new Error(`${t.name} exited: ${t.stderr}`);
+    if (progsOf(t.proc.pid!).progs > 0 && (t.name !== 'exec-tracer' || t.stdout.includes('"ready"'))) return;
+    await sleep(100);
+  }
+  throw new Error(`${t.name} did not attach within ${timeoutMs} ms: ${t.stderr}`);
+}
+
+async function stopTracer(t: Tracer): Promise<void> {
+  if (t.name === 'exec-tracer') t.proc.stdin!.write('stop\n');
+  else t.proc.kill('SIGINT');
+  await new Promise((r) => (t.proc.exitCode !== null ? r(null) : t.proc.once('exit', r)));
+}
+
+function countTags(text: string, tag: string): { seen: number; duplicates: number } {
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`${tag}-(\\d+)-(\\d+)`, 'g'))) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+  let duplicates = 0;
+  for (const n of counts.values()) duplicates += n - 1;
+  return { seen: counts.size, duplicates };
+}
+
+function lostReported(t: Tracer): number {
+  // execsnoop: "Lost N events on CPU #c!"; bpftrace: "Lost N events"
+  let lost = 0;
+  for (const m of (t.stdout + t.stderr).matchAll(/Lost (\d+) events/gi)) lost += Number(m[1]);
+  return lost;
+}
+
+function bareNodeRssKiB(): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)']);
+    setTimeout(() => {
+      const kib = peakRssKiB(p.pid!);
+      p.kill();
+      resolve(kib);
+    }, 1500);
+  });
+}
+
+async function tracerProc(args: string[], whileRunning?: () => Promise<void>): Promise<Record<string, number | null>> {
+  const t = startTracer('exec-tracer', process.execPath, [join(root, 'bench', 'tracer-proc.mjs'), ...args], '');
+  if (whileRunning) {
+    await untilAttached(t);
+    await whileRunning();
+    await stopTracer(t);
+  } else {
+    await new Promise((r) => t.proc.once('exit', r));
+  }
+  const lines = t.stdout.trim().split('\n');
+  return JSON.parse(lines.at(-1)!) as Record<string, number | null>;
+}
+
+// ---- the run ---------------------------------------------------------------------
+
+interface ToolRow {
+  tool: string;
+  hooks: string;
+  bpfNsPerExec: number;
+  bpfNsPerRun: number;
+  cpuUsPerExec: number;
+  seen: number;
+  duplicates: number;
+  lost: number;
+  peakRssMiB: number;
+}
+
+async function sideBySide(storm: string): Promise<ToolRow[]> {
+  const tag = `bench${Date.now().toString(36)}`;
+  const tracers = [
+    startTracer('exec-tracer', process.execPath, [join(root, 'bench', 'tracer-proc.mjs'), 'storm', tag],
+      'tp_btf/sched_process_exec'),
+    startTracer('execsnoop (libbpf-tools)', ...withTracefs(['/usr/sbin/execsnoop']),
+      'tracepoint syscalls/sys_enter_execve + sys_exit_execve'),
+    startTracer('bpftrace execsnoop.bt', ...withTracefs(['bpftrace', '/usr/sbin/execsnoop.bt']),
+      'tracepoint syscalls/sys_enter_exec*'),
+  ];
+  try {
+    for (const t of tracers) await untilAttached(t);
+    await sleep(500);
+    const before = tracers.map((t) => ({ bpf: progsOf(t.proc.pid!), cpu: cpuNs(t.proc.pid!) }));
+    const result = sh(storm, [String(STORM.spawners), String(STORM.perSpawner), tag]);
+    console.log(`storm: ${result.trim()}`);
+    await sleep(1500); // every tool drains at its own pace
+    const after = tracers.map((t) => ({ bpf: progsOf(t.proc.pid!), cpu: cpuNs(t.proc.pid!), rss: peakRssKiB(t.proc.pid!) }));
+    for (const t of tracers) await stopTracer(t);
+
+    return tracers.map((t, i) => {
+      writeFileSync(join(out, `${t.name.split(' ')[0]}.out`), t.stdout);
+      const b = before[i]!;
+      const a = after[i]!;
+      let counted: { seen: number; duplicates: number; lost: number };
+      if (t.name === 'exec-tracer') {
+        const r = JSON.parse(t.stdout.trim().split('\n').at(-1)!) as { seen: number; duplicates: number; lost: number };
+        counted = r;
+      } else {
+        counted = { ...countTags(t.stdout, tag), lost: lostReported(t) };
+      }
+      const runs = a.bpf.runCnt - b.bpf.runCnt;
+      return {
+        tool: t.name,
+        hooks: t.hooks,
+        bpfNsPerExec: (a.bpf.runTimeNs - b.bpf.runTimeNs) / GENERATED,
+        bpfNsPerRun: runs > 0 ? (a.bpf.runTimeNs - b.bpf.runTimeNs) / runs : 0,
+        cpuUsPerExec: (a.cpu - b.cpu) / GENERATED / 1000,
+        seen: counted.seen,
+        duplicates: counted.duplicates,
+        lost: counted.lost,
+        peakRssMiB: a.rss / 1024,
+      };
+    });
+  } finally {
+    for (const t of tracers) if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
+  }
+}
+
+async function latency(storm: string, maxLatencyMs: number) {
+  const tag = `lat${maxLatencyMs}x${Date.now().toString(36)}`;
+  // A paced 200 execs/s: latency of a working system, not of a saturated one.
+  return tracerProc(['latency', tag, String(maxLatencyMs)], async () => {
+    sh(storm, ['1', '1000', tag, '/bin/true', '5000']);
+    await sleep(300);
+  });
+}
+
+const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  ensureTools();
+  const storm = buildStorm();
+  const statsWas = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  const restore = () => writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+  // Stats cost a little on every BPF run host-wide: never leave them on.
+  const onSignal = (signal: NodeJS.Signals) => {
+    restore();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  let rows: ToolRow[];
+  try {
+    rows = await sideBySide(storm);
+  } finally {
+    restore();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const bareRss = (await bareNodeRssKiB()) / 1024;
+  const latDefault = await latency(storm, 10);
+  const latLow = await latency(storm, 0);
+  const startup = await tracerProc(['startup', '10']);
+  const idle = await tracerProc(['idle', '10']);
+  const decode = await decodeCeiling(2);
+
+  const et = rows.find((r) => r.tool === 'exec-tracer')!;
+  const es = rows.find((r) => r.tool.startsWith('execsnoop'))!;
+  const targets = [
+    ['BPF time per exec ≤ 0.15 × execsnoop', et.bpfNsPerExec / es.bpfNsPerExec, 0.15, 'ratio'],
+    ['tracer CPU per exec ≤ 0.2 × execsnoop', et.cpuUsPerExec / es.cpuUsPerExec, 0.2, 'ratio'],
+    [`lost in a ${GENERATED}-exec storm, 8 spawners = 0`, et.lost + (GENERATED - et.seen), 0, 'execs'],
+    ['duplicates = 0', et.duplicates, 0, 'execs'],
+    ['latency p99 ≤ 20 ms (default)', latDefault.p99Ms ?? Infinity, 20, 'ms'],
+    ['latency p99 ≤ 2 ms (maxLatencyMs: 0)', latLow.p99Ms ?? Infinity, 2, 'ms'],
+    ['start → attached ≤ 150 ms (median)', startup.medianMs ?? Infinity, 150, 'ms'],
+    ['decode-and-emit ≥ 1,000,000 events/s', -decode[0]!.eventsPerSecond, -1_000_000, 'events/s'],
+    ['idle CPU ≤ 0.5 % of a core', idle.cpuPercentOfCore ?? Infinity, 0.5, '%'],
+    ['peak RSS ≤ 20 MiB above bare node', et.peakRssMiB - bareRss, 20, 'MiB'],
+  ] as const;
+
+  const machine = `${sh('uname', ['-r']).trim()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
+  const md: string[] = [];
+  md.push(`Run ${new Date().toISOString()} on ${machine}; command: \`npm run bench\` (as root).`, '');
+  md.push(`### The same storm, all three attached: ${GENERATED} execs from ${STORM.spawners} spawners`, '');
+  md.push('| tool | hooks | BPF ns / exec | BPF ns / run | tracer CPU µs / exec | seen | duplicates | lost (reported) | peak RSS MiB |');
+  md.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows)
+    md.push(`| ${r.tool} | ${r.hooks} | ${fmt(r.bpfNsPerExec, 0)} | ${fmt(r.bpfNsPerRun, 0)} | ${fmt(r.cpuUsPerExec, 1)} | ${r.seen} / ${GENERATED} | ${r.duplicates} | ${r.lost} | ${fmt(r.peakRssMiB)} |`);
+  md.push('', `Bare \`node\` peak RSS: ${fmt(bareRss)} MiB.`, '');
+  md.push('### exec-tracer alone', '');
+  md.push('| measure | value |', '| --- | ---: |');
+  md.push(`| latency, default (maxLatencyMs 10), 200 execs/s: p50 / p99 / max | ${fmt(latDefault.p50Ms, 2)} / ${fmt(latDefault.p99Ms, 2)} / ${fmt(latDefault.maxMs, 2)} ms (${latDefault.count} execs) |`);
+  md.push(`| latency, maxLatencyMs 0, 200 execs/s: p50 / p99 / max | ${fmt(latLow.p50Ms, 3)} / ${fmt(latLow.p99Ms, 3)} / ${fmt(latLow.maxMs, 3)} ms (${latLow.count} execs) |`);
+  md.push(`| start() → attached: median (min–max of 10) | ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}) |`);
+  md.push(`| idle CPU over ${fmt(idle.seconds, 0)} s | ${fmt(idle.cpuPercentOfCore, 3)} % of a core |`);
+  for (const d of decode) md.push(`| decode-and-emit, listener ${d.listener} (${d.recordBytes}-byte records) | ${d.eventsPerSecond.toLocaleString('en-US')} events/s |`);
+  md.push('', '### Targets', '', '| target | measured | met |', '| --- | ---: | :---: |');
+  for (const [name, value, limit, unit] of targets) {
+    const shown = unit === 'events/s' ? (-value).toLocaleString('en-US') : `${fmt(value, unit === 'ratio' ? 3 : 2)}`;
+    md.push(`| ${name} | ${shown} ${unit === 'ratio' ? '×' : unit} | ${value <= limit ? 'yes' : `**no** (limit ${unit === 'events/s' ? (-limit).toLocaleString('en-US') : limit})`} |`);
+  }
+  const markdown = md.join('\n');
+  writeFileSync(join(out, 'results.md'), `${markdown}\n`);
+  writeFileSync(
+    join(out, 'results.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, generated: GENERATED, rows, bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode }, null, 2)}\n`,
+  );
+  console.log(`\n${markdown}\n\n(written to bench/out/results.md and bench/out/results.json)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+//
+// The exec-tracer side of the benchmark, as a user's process would run it:
+// plain JavaScript importing the built package (no TypeScript loader in the
+// process, so its RSS compares fairly with a bare `node`). Modes:
+//   storm TAG              trace with defaults; count TAG-tagged execs
+//   latency TAG MAXLAT     record kernel-timestamp -> listener latency
+//   startup N              N start/stop cycles; time from start() to attached
+//   idle SECONDS           CPU used while nothing execs
+// Prints {"ready":true,...} once attached, then one JSON line of results
+// after "stop" arrives on stdin (storm, latency) or when done (startup, idle).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ExecTracer } from '../dist/lib/index.js';
+
+const [mode, arg1, arg2] = process.argv.slice(2);
+const root = fileURLToPath(new URL('..', import.meta.url));
+// The boot clock of the records, read the same way the tracer reads it.
+const binding = createRequire(import.meta.url)('node-gyp-build')(root);
+const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+
+function whenStopRequested() {
+  return new Promise((resolve) => {
+    process.stdin.on('data', (d) => d.toString().includes('stop') && resolve());
+  });
+}
+
+function cpuNs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+if (mode === 'storm') {
+  const tag = `${arg1}-`;
+  const counts = new Map();
+  const tracer = new ExecTracer();
+  tracer.on('exec', (e) => {
+    const a = e.argv[1];
+    if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
+  });
+  await tracer.start();
+  say({ ready: true, pid: process.pid });
+  await whenStopRequested();
+  await tracer.stop();
+  let duplicates = 0;
+  for (const n of counts.values()) duplicates += n - 1;
+  say({ seen: counts.size, duplicates, lost: tracer.stats().lost, stats: tracer.stats() });
+} else if (mode === 'latency') {
+  const tag = `${arg1}-`;
+  const latenciesNs = [];
+  const tracer = new ExecTracer({ maxLatencyMs: Number(arg2) });
+  tracer.on('exec', (e) => {
+    const now = binding.bootTimeNs();
+    if (e.argv[1]?.startsWith(tag)) latenciesNs.push(Number(now - e.bootNs));
+  });
+  await tracer.start();
+  say({ ready: true, pid: process.pid });
+  await whenStopRequested();
+  await tracer.stop();
+  latenciesNs.sort((a, b) => a - b);
+  const ms = (ns) => (ns === null ? null : ns / 1e6);
+  say({
+    count: latenciesNs.length,
+    p50Ms: ms(percentile(latenciesNs, 50)),
+    p99Ms: ms(percentile(latenciesNs, 99)),
+    maxMs: ms(latenciesNs.at(-1) ?? null),
+  });
+} else if (mode === 'startup') {
+  const times = [];
+  for (let i = 0; i < Number(arg1); i++) {
+    const tracer = new ExecTracer();
+    const t0 = process.hrtime.bigint();
+    await tracer.start();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    await tracer.stop();
+  }
+  times.sort((a, b) => a - b);
+  say({ medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1) });
+} else if (mode === 'idle') {
+  const tracer = new ExecTracer();
+  await tracer.start();
+  say({ ready: true, pid: process.pid });
+  const wallNs0 = process.hrtime.bigint();
+  const cpu0 = cpuNs();
+  await new Promise((r) => setTimeout(r, Number(arg1) * 1000));
+  const cpu = cpuNs() - cpu0;
+  const wall = Number(process.hrtime.bigint() - wallNs0);
+  await tracer.stop();
+  say({ cpuPercentOfCore: (100 * cpu) / wall, seconds: wall / 1e9, events: tracer.stats().events });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+
+// stdin stays open (it carries "stop"); nothing else is left to do.
+process.exit(0);
