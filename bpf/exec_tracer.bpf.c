@@ -26,13 +26,15 @@ struct {
 	__uint(max_entries, 1 << 21); /* resized by user space before load */
 } events SEC(".maps");
 
-/* Records that could not be written to the ring: never dropped silently. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} dropped SEC(".maps");
+/*
+ * Shared with user space through the mmapped .bss, so reading them costs no
+ * syscall. drops: records that could not be written to the ring (never
+ * dropped silently), one slot per CPU so CPUs do not share a counter.
+ * consumer_idle: set by user space when it found the ring empty and stopped
+ * its drain timer; the next record must wake it.
+ */
+__u64 drops[ET_DROP_SLOTS];
+__u32 consumer_idle;
 
 /*
  * Where a record is built before it is copied into the ring in one piece.
@@ -52,11 +54,30 @@ struct {
 
 static __always_inline void count_drop(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&dropped, &zero);
+	/* Atomic: slots wrap past ET_DROP_SLOTS CPUs, so a slot may be shared. */
+	__sync_fetch_and_add(&drops[bpf_get_smp_processor_id() & (ET_DROP_SLOTS - 1)], 1);
+}
 
-	if (n)
-		*n += 1; /* per-CPU slot: no other writer */
+/*
+ * Wakes a consumer that went idle. The ring's commit is an xchg (a full
+ * barrier) and user space sets consumer_idle, fences, then drains again: of
+ * that record and that flag, at least one side sees the other's write, so a
+ * record can never wait for a consumer that is not coming.
+ */
+static __always_inline void wake_idle_consumer(__u64 flags)
+{
+	struct et_record_header wake = {
+		.type = ET_RECORD_WAKEUP,
+		.fixed_size = sizeof(wake),
+		.size = sizeof(wake),
+	};
+
+	if (!consumer_idle)
+		return;
+	consumer_idle = 0;
+	if (!(flags & BPF_RB_FORCE_WAKEUP) &&
+	    bpf_ringbuf_output(&events, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP))
+		count_drop();
 }
 
 static __always_inline __u32 ns_pid_of(struct task_struct *task)
@@ -142,7 +163,9 @@ static __always_inline int emit_exec(struct task_struct *task, __u32 old_pid,
 	r->argv_len = argv_len;
 	r->hdr.size = sizeof(*r) + n + argv_len;
 
-	if (!wakeup_bytes)
+	if (consumer_idle)
+		flags = BPF_RB_FORCE_WAKEUP; /* the first record after a quiet spell */
+	else if (!wakeup_bytes)
 		flags = 0;
 	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + r->hdr.size >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
@@ -151,6 +174,7 @@ static __always_inline int emit_exec(struct task_struct *task, __u32 old_pid,
 
 	if (bpf_ringbuf_output(&events, r, sizeof(*r) + n + argv_len, flags))
 		count_drop();
+	wake_idle_consumer(flags);
 	return 0;
 }
 

@@ -21,8 +21,13 @@
  * chosen limit at load time, so this only bounds what may be asked for. */
 #define ET_ARGV_LIMIT_MAX (1u << 20)
 
+/* Slots of the drop counter (indexed by CPU, wrapping): bounds its .bss size. */
+#define ET_DROP_SLOTS 256
+
 enum et_record_type {
 	ET_RECORD_EXEC = 1,
+	/* Header only: written to wake an idle consumer; never reaches JS. */
+	ET_RECORD_WAKEUP = 2,
 };
 
 enum et_exec_flags {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "pump.h"
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -78,7 +77,7 @@ void Pump::Resume() {
   paused_ = false;
   if (!started_) return;
   uv_poll_start(&poll_, UV_READABLE, OnPoll);
-  uv_timer_start(&timer_, OnTimer, options_.drain_interval_ms, options_.drain_interval_ms);
+  StartTimer();
   uv_timer_start(&more_, OnMore, 0, 0);  // whatever waited meanwhile
 }
 
@@ -95,27 +94,24 @@ int Pump::OnSample(const void *data, size_t size) {
     malformed_++;
     return 0;
   }
+  if (hdr->type == ET_RECORD_WAKEUP) return 0;  // it has done its job by arriving
+  records_++;
   const auto *bytes = static_cast<const uint8_t *>(data);
   batch_.insert(batch_.end(), bytes, bytes + size);
   return batch_.size() >= options_.batch_bytes ? kBatchFull : 0;
 }
 
 uint64_t Pump::Dropped() const {
-  if (loaded_.skel == nullptr) return last_dropped_;
-  int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) return last_dropped_;
-  std::vector<uint64_t> values(ncpus);
-  uint32_t zero = 0;
-  if (bpf_map__lookup_elem(loaded_.skel->maps.dropped, &zero, sizeof(zero), values.data(),
-                           values.size() * sizeof(uint64_t), 0) != 0)
-    return last_dropped_;
+  if (loaded_.skel == nullptr || loaded_.skel->bss == nullptr) return last_dropped_;
+  // The counters live in the mmapped .bss: a read costs no syscall.
   uint64_t total = malformed_;
-  for (uint64_t v : values) total += v;
+  for (const auto &slot : loaded_.skel->bss->drops) total += __atomic_load_n(&slot, __ATOMIC_RELAXED);
   return total;
 }
 
 bool Pump::DrainBatch(Mode mode) {
   batch_.clear();
+  records_ = 0;
   int res = ring_buffer__consume(rb_);
   bool more = res == kBatchFull;
   if (res < 0 && !more) {
@@ -178,6 +174,9 @@ void Pump::OnPoll(uv_poll_t *handle, int status, int) {
     self->ReportError("poll", -status);
     return;
   }
+  // Woken by the program: records are flowing again, so the timer bounds
+  // their latency until a tick finds the ring empty.
+  if (self->idle_ && !self->paused_) self->StartTimer();
   OnMore(&self->more_);
 }
 
@@ -196,7 +195,40 @@ void Pump::OnMore(uv_timer_t *handle) {
   }
   // A listener may have paused or closed the tracer; a full batch means more
   // is waiting, taken on the next loop turn so I/O is not starved.
-  if (more && !self->closed_ && !self->paused_) uv_timer_start(&self->more_, OnMore, 0, 0);
+  if (self->closed_ || self->paused_) return;
+  if (more)
+    uv_timer_start(&self->more_, OnMore, 0, 0);
+  else if (self->records_ == 0)
+    self->GoIdle();
+}
+
+void Pump::GoIdle() {
+  if (idle_ || loaded_.skel == nullptr || loaded_.skel->bss == nullptr) return;
+  // Tell the program the next record must wake us, then look once more: a
+  // record written before the flag became visible would not have woken us.
+  // (The program's side of this handshake is in wake_idle_consumer().)
+  __atomic_store_n(&loaded_.skel->bss->consumer_idle, 1, __ATOMIC_SEQ_CST);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  bool more = false;
+  try {
+    more = DrainBatch(Mode::FromLoop);
+  } catch (const Napi::Error &error) {
+    napi_fatal_exception(env_, error.Value());
+  }
+  if (closed_ || paused_) return;
+  if (more || records_ > 0) {
+    __atomic_store_n(&loaded_.skel->bss->consumer_idle, 0, __ATOMIC_RELAXED);
+    if (more) uv_timer_start(&more_, OnMore, 0, 0);
+    return;
+  }
+  // Idle: no timer until the program wakes us through the epoll fd.
+  uv_timer_stop(&timer_);
+  idle_ = true;
+}
+
+void Pump::StartTimer() {
+  idle_ = false;
+  uv_timer_start(&timer_, OnTimer, options_.drain_interval_ms, options_.drain_interval_ms);
 }
 
 void Pump::Close() {

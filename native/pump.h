@@ -2,9 +2,11 @@
 //
 // The pump: moves records from the BPF ring buffer to JavaScript in batches.
 // It lives on the Node event loop of the environment that created it: a
-// uv_poll on the ring buffer's epoll fd (woken only when the ring passes the
-// fill threshold) plus a repeating timer (bounds latency when no wakeup
-// comes). No thread, no mutex. It owns the loaded BPF objects and frees them
+// uv_poll on the ring buffer's epoll fd, woken by the program only past the
+// fill threshold or for the first record after the pump went idle, plus a
+// repeating timer that bounds latency while records flow and stops when a
+// tick finds the ring empty (an idle tracer makes no wakeups). No thread, no
+// mutex. It owns the loaded BPF objects and frees them
 // on close(), on the environment's teardown, or when its JS object is
 // collected, whichever comes first.
 #pragma once
@@ -60,6 +62,9 @@ class Pump {
   bool DrainBatch(Mode mode);
   void Deliver(Mode mode);
   void StopWatching();
+  // The ring was found empty: stop the timer until the program wakes us.
+  void GoIdle();
+  void StartTimer();
   // Frees the kernel objects and closes the handles; `this` is deleted once
   // libuv has closed them. Calls no JS.
   void Shutdown();
@@ -87,6 +92,9 @@ class Pump {
   napi_async_context async_context_ = nullptr;
   std::vector<uint8_t> batch_;
   uint64_t last_dropped_ = 0;
+  // Exec records (not wakeups) taken by the last DrainBatch().
+  uint64_t records_ = 0;
+  bool idle_ = false;
   bool started_ = false;
   bool paused_ = false;
   bool closed_ = false;

@@ -158,6 +158,30 @@ describe.skipIf(!kernel)('the real kernel', () => {
     expect(tracer.stats().events).toBeGreaterThanOrEqual(2000);
   });
 
+  it('delivers execs that follow quiet spells while running, though an idle tracer stops its timer', async () => {
+    // An idle tracer has no drain timer: the program must wake it for the
+    // first record. Without that wake these would surface only at stop().
+    const tracer = new ExecTracer({}, { binding: realBinding() });
+    const arrived = new Map<string, () => void>();
+    tracer.on('exec', (e) => {
+      for (const [tag, resolve] of arrived) if (e.argv.includes(tag)) resolve();
+    });
+    await tracer.start();
+    try {
+      for (let round = 0; round < 5; round++) {
+        await new Promise((r) => setTimeout(r, 150)); // several empty ticks: idle
+        const tag = uniqueTag(`quiet${round}`);
+        const seen = new Promise<void>((resolve) => arrived.set(tag, resolve));
+        await run('/bin/true', [tag]);
+        const timedOut = Symbol('timeout');
+        const outcome = await Promise.race([seen, new Promise((r) => setTimeout(() => r(timedOut), 2000))]);
+        expect(outcome, `round ${round}`).not.toBe(timedOut);
+      }
+    } finally {
+      await tracer.stop();
+    }
+  });
+
   it('counts every exec it could not deliver when the ring overflows: none vanishes', async () => {
     // spawnSync blocks the event loop, so nothing drains a small ring while
     // 2,000 execs arrive: the kernel must drop, and must count each drop.
