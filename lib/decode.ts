@@ -10,7 +10,6 @@ import { LAYOUT } from './layout.js';
 const H = LAYOUT.header;
 const X = LAYOUT.exec;
 const F = LAYOUT.flags;
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Converts the kernel's boot clock to wall-clock time. */
 export interface Clock {
@@ -51,7 +50,7 @@ class Exec implements ExecEvent {
   readonly #argcUnknown: boolean;
   readonly #clock: Clock;
   #comm?: string;
-  #rawArgv?: Buffer[];
+  #bounds?: number[];
   #argv?: string[];
 
   constructor(buf: Buffer, at: number, clock: Clock) {
@@ -81,9 +80,9 @@ class Exec implements ExecEvent {
   get comm(): string {
     if (this.#comm === undefined) {
       const start = this.#at + X.comm;
-      let end = start;
-      while (end < start + X.commLength && this.#buf[end] !== 0) end++;
-      this.#comm = utf8.decode(this.#buf.subarray(start, end));
+      let end = this.#buf.indexOf(0, start);
+      if (end < 0 || end > start + X.commLength) end = start + X.commLength;
+      this.#comm = this.#buf.toString('utf8', start, end);
     }
     return this.#comm;
   }
@@ -94,34 +93,50 @@ class Exec implements ExecEvent {
   }
 
   get filename(): string {
-    return utf8.decode(this.rawFilename);
+    const start = this.#at + this.#fixedSize();
+    return this.#buf.toString('utf8', start, start + this.#filenameLen);
   }
 
-  get rawArgv(): Buffer[] {
-    if (this.#rawArgv === undefined) {
+  /** Start and end offsets in the batch of each argument, found once. */
+  #argBounds(): number[] {
+    if (this.#bounds === undefined) {
       const start = this.#at + this.#fixedSize() + this.#filenameLen;
       const end = start + this.#argvLen;
-      const args: Buffer[] = [];
+      const bounds: number[] = [];
       let from = start;
       while (from < end) {
         let nul = this.#buf.indexOf(0, from);
         // Truncation cuts the last argument before its NUL: keep what came.
         if (nul < 0 || nul >= end) nul = end;
-        args.push(this.#buf.subarray(from, nul));
+        bounds.push(from, nul);
         from = nul + 1;
       }
-      this.#rawArgv = args;
+      this.#bounds = bounds;
     }
-    return this.#rawArgv;
+    return this.#bounds;
+  }
+
+  get rawArgv(): Buffer[] {
+    const b = this.#argBounds();
+    const args: Buffer[] = [];
+    for (let i = 0; i < b.length; i += 2) args.push(this.#buf.subarray(b[i], b[i + 1]));
+    return args;
   }
 
   get argv(): string[] {
-    this.#argv ??= this.rawArgv.map((a) => utf8.decode(a));
+    if (this.#argv === undefined) {
+      // Buffer#toString decodes straight from the batch (invalid UTF-8 becomes
+      // U+FFFD, as with TextDecoder) without a view object per argument.
+      const b = this.#argBounds();
+      const args: string[] = [];
+      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.toString('utf8', b[i], b[i + 1]));
+      this.#argv = args;
+    }
     return this.#argv;
   }
 
   get argc(): number {
-    return this.#argcUnknown ? this.rawArgv.length : this.#argc;
+    return this.#argcUnknown ? this.#argBounds().length / 2 : this.#argc;
   }
 
   get time(): Date {
