@@ -185,14 +185,21 @@ void Pump::OnTimer(uv_timer_t *handle) { OnMore(&static_cast<Pump *>(handle->dat
 void Pump::OnMore(uv_timer_t *handle) {
   auto *self = static_cast<Pump *>(handle->data);
   if (self->closed_ || self->paused_) return;
+  // One scope for the whole callback, the catch below included: when a
+  // worker is torn down, Node runs its loop once before the cleanup hooks,
+  // JS can no longer run, and creating the batch Buffer throws; turning that
+  // error into a value needs a scope too (without one V8 aborts the process).
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(self->env_, &scope) != napi_ok) return;
   bool more = false;
   try {
     more = self->DrainBatch(Mode::FromLoop);
   } catch (const Napi::Error &error) {
-    // Only allocation failures get here (listeners' exceptions are handled
-    // in CallFromLoop); a C++ exception must not unwind into libuv.
+    // Listeners' exceptions are handled in CallFromLoop; this is allocation
+    // failure or teardown, and a C++ exception must not unwind into libuv.
     napi_fatal_exception(self->env_, error.Value());
   }
+  napi_close_handle_scope(self->env_, scope);
   // A listener may have paused or closed the tracer; a full batch means more
   // is waiting, taken on the next loop turn so I/O is not starved.
   if (self->closed_ || self->paused_) return;
@@ -209,12 +216,15 @@ void Pump::GoIdle() {
   // (The program's side of this handshake is in wake_idle_consumer().)
   __atomic_store_n(&loaded_.skel->bss->consumer_idle, 1, __ATOMIC_SEQ_CST);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
   bool more = false;
   try {
     more = DrainBatch(Mode::FromLoop);
   } catch (const Napi::Error &error) {
-    napi_fatal_exception(env_, error.Value());
+    napi_fatal_exception(env_, error.Value());  // see OnMore
   }
+  napi_close_handle_scope(env_, scope);
   if (closed_ || paused_) return;
   if (more || records_ > 0) {
     __atomic_store_n(&loaded_.skel->bss->consumer_idle, 0, __ATOMIC_RELAXED);

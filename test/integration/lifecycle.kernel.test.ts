@@ -20,6 +20,7 @@ function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
+  const seen: string[] = [];
   const waiters: ((line: string) => void)[] = [];
   let buffered = '';
   proc.stdout!.on('data', (d: Buffer) => {
@@ -28,6 +29,7 @@ function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
+      seen.push(line);
       const waiter = waiters.shift();
       if (waiter) waiter(line);
       else lines.push(line);
@@ -37,7 +39,10 @@ function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next
     new Promise<string>((resolve, reject) => {
       const line = lines.shift();
       if (line !== undefined) return resolve(line);
-      const timer = setTimeout(() => reject(new Error(`no output from trace-child ${args.join(' ')}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no line from trace-child ${args.join(' ')} within 20 s (so far: ${JSON.stringify(seen)})`)),
+        20_000,
+      );
       waiters.push((l) => {
         clearTimeout(timer);
         resolve(l);
