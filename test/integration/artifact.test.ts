@@ -3,6 +3,7 @@
 // The built addon carries libbpf inside: a machine without libbpf installed
 // can load it, and libbpf's symbols do not leak into the process.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { root } from '../helpers/process.js';
@@ -18,4 +19,19 @@ it('links no libbpf dynamically and exports none of its symbols', () => {
   const exported = execFileSync('nm', ['-D', '--defined-only', addon], { encoding: 'utf8' });
   expect(exported).not.toMatch(/\bbpf_object__open/);
   expect(exported).toMatch(/\bnapi_register_module_v1\b/);
+});
+
+it('is importable by name from ESM and CommonJS, with its types', async () => {
+  // Self-reference resolves 'exec-tracer' through package.json exports, as a
+  // dependent package would; CommonJS gets the ESM build through require(esm).
+  const probe = (code: string, type: string) =>
+    execFileSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: root, encoding: 'utf8' }).trim();
+  expect(
+    probe(`const m = require('exec-tracer'); console.log(typeof m.ExecTracer, typeof m.ExecTracerError)`, 'commonjs'),
+  ).toBe('function function');
+  expect(
+    probe(`import { ExecTracer, ExecTracerError } from 'exec-tracer'; console.log(typeof ExecTracer, typeof ExecTracerError)`, 'module'),
+  ).toBe('function function');
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: { '.': { types: string } } };
+  expect(existsSync(join(root, manifest.exports['.'].types))).toBe(true);
 });
