@@ -9,7 +9,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
 #include <linux/types.h>  // the __u32 family used by the record header
 
@@ -107,8 +106,11 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
 }  // namespace
 
 void InstallLibbpfLogger() {
-  static std::once_flag once;
-  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+  // A function-local static is initialised once even with workers loading
+  // the addon concurrently; unlike std::call_once it needs no pthread_once,
+  // which would raise the prebuild's glibc requirement to 2.34.
+  static const bool installed = (libbpf_set_print(LibbpfPrint), true);
+  (void)installed;
 }
 
 void Loaded::Detach() {

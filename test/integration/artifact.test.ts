@@ -35,3 +35,11 @@ it('is importable by name from ESM and CommonJS, with its types', async () => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: { '.': { types: string } } };
   expect(existsSync(join(root, manifest.exports['.'].types))).toBe(true);
 });
+
+it('needs no glibc newer than 2.28, so the prebuild runs on older distributions', () => {
+  // 2.28 comes from fcntl64 (libbpf is built with 64-bit file offsets);
+  // std::call_once once raised it to 2.34 through pthread_once.
+  const symbols = execFileSync('objdump', ['-T', addon], { encoding: 'utf8' });
+  const versions = [...new Set([...symbols.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => Number(m[1]) * 1000 + Number(m[2])))];
+  expect(Math.max(...versions)).toBeLessThanOrEqual(2028);
+});

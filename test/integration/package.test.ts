@@ -12,12 +12,36 @@ import { kernel, root, uniqueTag } from './kernel.js';
 
 const work = mkdtempSync(join(tmpdir(), 'exec-tracer-consumer-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+let tarball = '';
+
+/** A project that depends on nothing yet. */
+function freshProject(name: string): string {
+  const project = join(work, name);
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, private: true }));
+  return project;
+}
+
+/** An ESM program that traces one exec of its own through the installed package. */
+function traceOnce(tag: string): string {
+  return `
+      import { spawn } from 'node:child_process';
+      import { ExecTracer } from 'exec-tracer';
+      const tracer = new ExecTracer();
+      tracer.on('exec', (e) => {
+        if (e.argv.includes('${tag}')) { console.log('seen', e.comm, tracer.attachKind); void tracer.stop(); }
+      });
+      await tracer.start();
+      spawn('/bin/echo', ['${tag}'], { stdio: 'ignore' });
+      setTimeout(() => { console.log('timeout'); process.exit(1); }, 5000).unref();
+    `;
+}
 
 describe.skipIf(!kernel)('the packed package', () => {
   it('installs with no compiler from its prebuild; ESM, CommonJS and TypeScript consumers use it', async () => {
     execFileSync(process.execPath, [join(root, 'scripts', 'prebuild.cjs')], { cwd: root, stdio: 'ignore' });
     const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-    const tarball = join(work, packed.trim().split('\n').at(-1)!);
+    tarball = join(work, packed.trim().split('\n').at(-1)!);
 
     // A PATH holding only what npm and node need.
     const bin = join(work, 'bin');
@@ -29,9 +53,7 @@ describe.skipIf(!kernel)('the packed package', () => {
     const compilers = execFileSync('sh', ['-c', 'command -v cc gcc g++ c++ clang cmake || true'], { env, encoding: 'utf8' });
     expect(compilers.trim()).toBe('');
 
-    const project = join(work, 'consumer');
-    mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    const project = freshProject('consumer');
     const installed = execFileSync(
       process.execPath,
       [npmCli, 'install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
@@ -43,18 +65,7 @@ describe.skipIf(!kernel)('the packed package', () => {
     expect(node(['-e', "const { ExecTracer, ExecTracerError } = require('exec-tracer'); console.log(typeof ExecTracer, typeof ExecTracerError)"]))
       .toBe('function function');
 
-    const tag = uniqueTag('consumer');
-    const esm = `
-      import { spawn } from 'node:child_process';
-      import { ExecTracer } from 'exec-tracer';
-      const tracer = new ExecTracer();
-      tracer.on('exec', (e) => {
-        if (e.argv.includes('${tag}')) { console.log('seen', e.comm, tracer.attachKind); void tracer.stop(); }
-      });
-      await tracer.start();
-      spawn('/bin/echo', ['${tag}'], { stdio: 'ignore' });
-      setTimeout(() => { console.log('timeout'); process.exit(1); }, 5000).unref();
-    `;
+    const esm = traceOnce(uniqueTag('consumer'));
     expect(node(['--input-type=module', '-e', esm])).toBe('seen echo tp_btf');
 
     writeFileSync(
@@ -71,4 +82,26 @@ describe.skipIf(!kernel)('the packed package', () => {
     node([tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
       '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', 'consumer.ts']);
   }, 120_000);
+
+  it('builds from source out of the tarball when told not to use the prebuild', () => {
+    expect(tarball).not.toBe('');
+    const project = freshProject('from-source');
+    const installed = execFileSync(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
+      { cwd: project, env: { ...process.env, EXEC_TRACER_BUILD_FROM_SOURCE: '1' }, encoding: 'utf8' },
+    );
+    expect(installed).toContain('building from source with cmake-js');
+    // node-gyp-build prefers build/Release over prebuilds/: this is the fresh build.
+    const seen = execFileSync(process.execPath, ['--input-type=module', '-e', traceOnce(uniqueTag('source'))], {
+      cwd: project,
+      encoding: 'utf8',
+    }).trim();
+    expect(seen).toBe('seen echo tp_btf');
+    const loaded = execFileSync(process.execPath, ['-e', "console.log(require('node-gyp-build').path(require.resolve('exec-tracer/package.json').replace('/package.json', '')))"], {
+      cwd: project,
+      encoding: 'utf8',
+    }).trim();
+    expect(loaded).toMatch(/node_modules\/exec-tracer\/build\/Release\/exec_tracer\.node$/);
+  }, 180_000);
 });
