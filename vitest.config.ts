@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // The example imports the package by name, as a user's program does;
+    // in tests that name means these sources (tsconfig.json "paths" does the
+    // same for the typecheck), not whatever dist/ was last built.
+    alias: [{ find: /^exec-tracer$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

@@ -4,6 +4,10 @@
 // batch is a fresh Buffer copied by the addon, so events keep views into it
 // instead of copying; numbers are read at once (cheap), strings and argv on
 // first access, so a listener that reads only `pid` never decodes argv.
+//
+// Records are in the host's byte order. They are read as little-endian: both
+// architectures the addon is built for (x64, arm64) are, and choosing readers
+// per event would cost more than the whole numeric decode.
 import type { ExecEvent } from '../types/index.js';
 import { LAYOUT } from './layout.js';
 
@@ -21,6 +25,7 @@ export interface Clock {
 export class DecodeError extends Error {
   constructor(
     message: string,
+    /** Where in the batch the record that did not fit begins, in bytes. */
     readonly offset: number,
   ) {
     super(message);
@@ -38,6 +43,7 @@ class Exec implements ExecEvent {
   readonly argvTruncated: boolean;
   readonly argvTotalBytes: number;
   readonly argvFault: boolean;
+  readonly filenameFault: boolean;
   readonly bootNs: bigint;
   readonly startBootNs: bigint;
   readonly parentStartBootNs: bigint;
@@ -50,8 +56,10 @@ class Exec implements ExecEvent {
   readonly #argcUnknown: boolean;
   readonly #clock: Clock;
   #comm?: string;
+  #filename?: string;
   #bounds?: number[];
   #argv?: string[];
+  #rawArgv?: Buffer[];
 
   constructor(buf: Buffer, at: number, clock: Clock) {
     this.#buf = buf;
@@ -74,12 +82,15 @@ class Exec implements ExecEvent {
     const flags = buf.readUInt16LE(at + X.flags);
     this.argvTruncated = (flags & F.argvTruncated) !== 0;
     this.argvFault = (flags & F.argvFault) !== 0;
+    this.filenameFault = (flags & F.filenameFault) !== 0;
     this.#argcUnknown = (flags & F.argcUnknown) !== 0;
   }
 
   get comm(): string {
     if (this.#comm === undefined) {
       const start = this.#at + X.comm;
+      // The kernel NUL-terminates comm, so this finds it within 16 bytes; the
+      // bound only matters for a record that broke that rule.
       let end = this.#buf.indexOf(0, start);
       if (end < 0 || end > start + X.commLength) end = start + X.commLength;
       this.#comm = this.#buf.toString('utf8', start, end);
@@ -93,8 +104,11 @@ class Exec implements ExecEvent {
   }
 
   get filename(): string {
-    const start = this.#at + this.#fixedSize();
-    return this.#buf.toString('utf8', start, start + this.#filenameLen);
+    if (this.#filename === undefined) {
+      const start = this.#at + this.#fixedSize();
+      this.#filename = this.#buf.toString('utf8', start, start + this.#filenameLen);
+    }
+    return this.#filename;
   }
 
   /** Start and end offsets in the batch of each argument, found once. */
@@ -117,10 +131,13 @@ class Exec implements ExecEvent {
   }
 
   get rawArgv(): Buffer[] {
-    const b = this.#argBounds();
-    const args: Buffer[] = [];
-    for (let i = 0; i < b.length; i += 2) args.push(this.#buf.subarray(b[i], b[i + 1]));
-    return args;
+    if (this.#rawArgv === undefined) {
+      const b = this.#argBounds();
+      const args: Buffer[] = [];
+      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.subarray(b[i], b[i + 1]));
+      this.#rawArgv = args;
+    }
+    return this.#rawArgv;
   }
 
   get argv(): string[] {
@@ -139,6 +156,8 @@ class Exec implements ExecEvent {
     return this.#argcUnknown ? this.#argBounds().length / 2 : this.#argc;
   }
 
+  // A new Date per read: Dates are mutable, and a listener that changes one
+  // must not change what the next listener sees.
   get time(): Date {
     return new Date(Number((this.bootNs + this.#clock.epochOffsetNs) / 1_000_000n));
   }
@@ -161,8 +180,9 @@ class Exec implements ExecEvent {
       pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, gid: this.gid, nsPid: this.nsPid,
       comm: this.comm, filename: this.filename, argv: this.argv, argc: this.argc,
       argvTruncated: this.argvTruncated, argvTotalBytes: this.argvTotalBytes, argvFault: this.argvFault,
-      cgroupId: String(this.cgroupId), bootNs: String(this.bootNs), time: this.time.toISOString(),
-      execId: this.execId, parentExecId: this.parentExecId,
+      filenameFault: this.filenameFault, cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
+      time: this.time.toISOString(), startBootNs: String(this.startBootNs),
+      parentStartBootNs: String(this.parentStartBootNs), execId: this.execId, parentExecId: this.parentExecId,
     };
   }
 

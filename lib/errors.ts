@@ -17,6 +17,7 @@ export interface ExecTracerErrorDetails {
  * to do, and the libbpf/verifier `log` when there is one.
  */
 export class ExecTracerError extends Error {
+  /** What went wrong, stable across versions: branch on this, not on the message. */
   readonly code: ExecTracerErrorCode;
   /** Positive errno from the kernel or libbpf, when there was one. */
   readonly errno?: number;
@@ -61,7 +62,9 @@ export function fromNative(error: unknown): ExecTracerError {
   }
   const { code, errno, operation, log } = error;
   const base = { errno, operation, log, cause: error };
-  const message = `exec-tracer: ${error.message}`;
+  // The addon's message names the step and carries libbpf's strerror text;
+  // the errno name is added so the message alone says all three.
+  const message = `exec-tracer: ${error.message} (${code}${errno ? `, errno ${errno}` : ''})`;
   if (code === 'EPERM' || code === 'EACCES') {
     // The verifier also answers EACCES when it rejects a program; its log says so.
     if (operation === 'load' && code === 'EACCES' && log.length > 0) {

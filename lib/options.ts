@@ -14,6 +14,7 @@ export interface ResolvedOptions {
   signal?: AbortSignal;
 }
 
+/** The default of every option of `new ExecTracer()`; TSDoc on ExecTracerOptions says why. */
 export const DEFAULTS = {
   argvLimit: 8192,
   ringBufferSize: 2 * 1024 * 1024,
@@ -96,6 +97,39 @@ export function resolveOptions(
   }
 
   const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach };
+  if (o.signal !== undefined) {
+    if (!(o.signal instanceof AbortSignal))
+      throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
+    resolved.signal = o.signal;
+  }
+  return resolved;
+}
+
+/** Validated options of `tracer.events()`. */
+export interface ResolvedEventsOptions {
+  highWaterMark: number;
+  signal?: AbortSignal;
+}
+
+/** Default queue bound of `tracer.events()`, in events. */
+export const DEFAULT_HIGH_WATER_MARK = 1024;
+const EVENTS_KNOWN = new Set(['highWaterMark', 'signal']);
+
+/** Checks and defaults the options of `tracer.events()`. */
+export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`options must be an object, got ${show(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!EVENTS_KNOWN.has(key))
+      throw new TypeError(`options.${key} is not an option (known: ${[...EVENTS_KNOWN].join(', ')})`);
+  }
+  const highWaterMark =
+    o.highWaterMark === undefined
+      ? DEFAULT_HIGH_WATER_MARK
+      : integer('highWaterMark', o.highWaterMark, 1, Number.MAX_SAFE_INTEGER);
+  const resolved: ResolvedEventsOptions = { highWaterMark };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);

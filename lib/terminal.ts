@@ -8,9 +8,30 @@ const HEX = (code: number) => `\\x${code.toString(16).padStart(2, '0')}`;
 const NAMED: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x5c: '\\\\' };
 
 /**
+ * Code points shown as `\u{…}`: bidi controls (they reorder what follows on
+ * the line: "Trojan Source", CVE-2021-42574), line and paragraph separators
+ * (some terminals and log viewers break lines on them), lone surrogates
+ * (they cannot be written as UTF-8) and U+FFFD (what invalid UTF-8 decoded to).
+ */
+function isInvisibleTrouble(code: number): boolean {
+  return (
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x061c ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0xd800 && code <= 0xdfff) ||
+    code === 0xfffd
+  );
+}
+
+/**
  * Escapes a string for a terminal: C0 and C1 control characters (ESC among
- * them), DEL, backslash, bidi overrides and U+FFFD (what invalid UTF-8
- * decoded to) become visible escapes; everything else stays as it is.
+ * them), DEL and backslash become `\xNN`-style escapes, bidi controls, line
+ * separators, lone surrogates and U+FFFD become `\u{…}`; everything else
+ * stays as it is.
  */
 export function escapeForTerminal(text: string): string {
   let out = '';
@@ -18,8 +39,7 @@ export function escapeForTerminal(text: string): string {
     const code = ch.codePointAt(0)!;
     if (NAMED[code] !== undefined) out += NAMED[code];
     else if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) out += HEX(code);
-    else if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0xfffd)
-      out += `\\u{${code.toString(16)}}`;
+    else if (isInvisibleTrouble(code)) out += `\\u{${code.toString(16)}}`;
     else out += ch;
   }
   return out;

@@ -12,7 +12,7 @@ import { loadBinding } from './binding.js';
 import { decodeBatch, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { LAYOUT } from './layout.js';
-import { nativeOptions, resolveOptions, type ResolvedOptions } from './options.js';
+import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions } from './options.js';
 
 /** The events of an ExecTracer and their arguments. */
 export interface ExecTracerEvents {
@@ -60,7 +60,7 @@ export class ExecTracer extends EventEmitter {
   #stopping?: Promise<void>;
   #abortReason?: unknown;
   #attachKind?: 'tp_btf' | 'tracepoint';
-  readonly #stats: ExecTracerStats = { events: 0, lost: 0, batches: 0, bytes: 0 };
+  readonly #stats: ExecTracerStats = { events: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0 };
   readonly #clock: Clock = { epochOffsetNs: 0n };
   // Consumers that asked the ring to stop being read (async iterators over
   // their high-water mark): reading resumes when none is left.
@@ -72,7 +72,11 @@ export class ExecTracer extends EventEmitter {
 
   /**
    * @param options validated here: a bad one throws a TypeError or RangeError naming it.
+   *   The addon is not loaded here (the constructor works where it cannot load): with
+   *   the default binding, `ringBufferSize` is checked against a 4096-byte page now and
+   *   against the kernel's real page size in start(), which then rejects with the RangeError.
    * @param deps `binding` replaces the native addon (tests, unsupported platforms).
+   * @throws TypeError | RangeError for a bad option.
    */
   constructor(options?: ExecTracerOptions, deps: ExecTracerDeps = {}) {
     super();
@@ -90,8 +94,8 @@ export class ExecTracer extends EventEmitter {
   /**
    * Loads and attaches the kernel program; resolves once execs are being
    * recorded. Calling it again returns the same promise. Rejects with an
-   * ExecTracerError (EPERM, ENOBTF, ENOTRACEFS, EKERNEL, ENOADDON, EABORTED,
-   * ECLOSED) and then leaves nothing loaded.
+   * ExecTracerError (EPERM, ENOBTF, ENOTRACEFS, EKERNEL, EBUSY, ENOADDON,
+   * EABORTED, ECLOSED) and then leaves nothing loaded; 'close' is emitted.
    */
   start(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'closed') return Promise.reject(closedError());
@@ -124,12 +128,19 @@ export class ExecTracer extends EventEmitter {
       native.close();
       throw this.#abortReason !== undefined ? abortedError(this.#abortReason) : closedError();
     }
+    try {
+      native.start(
+        (batch, droppedTotal) => this.#onBatch(batch, droppedTotal),
+        (error) => this.#onNativeError(error),
+      );
+    } catch (error) {
+      // Watching the ring failed: nothing may stay attached behind a rejection.
+      native.close();
+      this.#finish();
+      throw fromNative(error);
+    }
     this.#native = native;
     this.#attachKind = native.attachKind;
-    native.start(
-      (batch, droppedTotal) => this.#onBatch(batch, droppedTotal),
-      (error) => this.#onNativeError(error),
-    );
     if (this.#pausers.size > 0) native.pause();
     this.#state = 'running';
   }
@@ -167,7 +178,7 @@ export class ExecTracer extends EventEmitter {
     this.emit('close');
   }
 
-  /** Counters since start: events emitted, execs lost in the kernel, batches, bytes. */
+  /** Counters since start: events emitted, execs lost in the kernel, batches, bytes, skipped records. */
   stats(): ExecTracerStats {
     return { ...this.#stats };
   }
@@ -175,7 +186,10 @@ export class ExecTracer extends EventEmitter {
   #onBatch(batch: Buffer, droppedTotal: number): void {
     this.#stats.batches++;
     this.#stats.bytes += batch.length;
-    const { events, error } = decodeBatch(batch, this.#clock);
+    const { events, unknown, error } = decodeBatch(batch, this.#clock);
+    this.#stats.unknownRecords += unknown;
+    // No try/catch around emit: a throwing listener must reach the addon's
+    // MakeCallback and become an uncaught exception, as with any emitter.
     for (const event of events) {
       this.#stats.events++;
       this.emit('exec', event);
@@ -197,8 +211,12 @@ export class ExecTracer extends EventEmitter {
   }
 
   #onNativeError(error: NativeError): void {
-    this.#emitError(fromNative(error));
-    this.stop().catch(() => {});
+    try {
+      this.#emitError(fromNative(error));
+    } finally {
+      // Even when 'error' has no listener (and so throws), the tracer stops.
+      this.stop().catch(() => {});
+    }
   }
 
   #emitError(error: ExecTracerError): void {
@@ -215,7 +233,7 @@ export class ExecTracer extends EventEmitter {
   #pause(who: object): void {
     if (this.#pausers.has(who)) return;
     this.#pausers.add(who);
-    this.#native?.pause();
+    if (this.#pausers.size === 1) this.#native?.pause();
   }
 
   #resume(who: object): void {
@@ -229,39 +247,40 @@ export class ExecTracer extends EventEmitter {
    * reading the kernel's ring (which then fills and counts what it drops as
    * 'lost'), so memory stays bounded. Ends when the tracer stops or `signal`
    * aborts; throws the tracer's 'error'. Breaking out of the loop detaches the
-   * iterator but leaves the tracer running.
+   * iterator but leaves the tracer running. On a stopped tracer it ends at once.
+   * @throws TypeError | RangeError for a bad option (highWaterMark: an integer >= 1).
    */
-  events(options: ExecEventsOptions = {}): AsyncIterableIterator<ExecEvent> {
-    const highWaterMark = options.highWaterMark ?? 1024;
-    if (!Number.isInteger(highWaterMark) || highWaterMark < 1)
-      throw new RangeError(`options.highWaterMark must be a positive integer, got ${String(highWaterMark)}`);
+  events(options?: ExecEventsOptions): AsyncIterableIterator<ExecEvent> {
+    const { highWaterMark, signal } = resolveEventsOptions(options);
     const token = {};
     const queue: ExecEvent[] = [];
+    // Pending next() calls, served in order (a caller may call next() again
+    // before the previous promise settles).
+    const waiters: { resolve: (r: IteratorResult<ExecEvent>) => void; reject: (e: unknown) => void }[] = [];
     let failure: unknown;
     let done = false;
-    let waiting: { resolve: (r: IteratorResult<ExecEvent>) => void; reject: (e: unknown) => void } | undefined;
 
-    const settle = () => {
-      if (!waiting) return;
-      const w = waiting;
-      if (queue.length > 0) {
-        waiting = undefined;
-        w.resolve({ value: take(), done: false });
-      } else if (failure !== undefined) {
-        waiting = undefined;
-        const f = failure;
-        failure = undefined;
-        finish();
-        w.reject(f);
-      } else if (done) {
-        waiting = undefined;
-        w.resolve({ value: undefined, done: true });
-      }
-    };
     const take = (): ExecEvent => {
       const event = queue.shift()!;
       if (queue.length <= highWaterMark / 2) this.#resume(token);
       return event;
+    };
+    const settle = () => {
+      while (waiters.length > 0) {
+        if (queue.length > 0) {
+          // The waiter is removed before take(): resuming may deliver a batch
+          // (and re-enter here) at once.
+          const waiter = waiters.shift()!;
+          waiter.resolve({ value: take(), done: false });
+        } else if (failure !== undefined) {
+          const f = failure;
+          failure = undefined;
+          finish();
+          waiters.shift()!.reject(f);
+        } else if (done) {
+          waiters.shift()!.resolve({ value: undefined, done: true });
+        } else return;
+      }
     };
     const onExec = (event: ExecEvent) => {
       queue.push(event);
@@ -272,21 +291,18 @@ export class ExecTracer extends EventEmitter {
     // the iteration only once the start's outcome is known, so it throws.
     let started: Promise<void> = Promise.resolve();
     const onClose = () => {
-      started.then(
-        () => {
-          done = true;
-        },
-        (error: unknown) => {
+      started
+        .catch((error: unknown) => {
           failure ??= error;
-        },
-      ).finally(() => {
-        detach();
-        if (failure === undefined) done = true;
-        settle();
-      });
+        })
+        .finally(() => {
+          detach();
+          if (failure === undefined) done = true;
+          settle();
+        });
     };
     const onError = (error: ExecTracerError) => {
-      failure = error;
+      failure ??= error;
       settle();
     };
     const onAbort = () => {
@@ -298,7 +314,7 @@ export class ExecTracer extends EventEmitter {
       this.off('exec', onExec);
       this.off('close', onClose);
       this.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       this.#resume(token);
     };
     const finish = () => {
@@ -306,23 +322,23 @@ export class ExecTracer extends EventEmitter {
       detach();
     };
 
-    if (options.signal?.aborted) done = true;
+    if (signal?.aborted || this.#state === 'closed') done = true;
     else {
       this.on('exec', onExec);
       this.on('close', onClose);
       this.on('error', onError);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#state === 'idle' || this.#state === 'starting') {
         started = this.start();
         started.catch(() => {}); // observed through onClose
-      } else if (this.#state === 'closed') done = true;
+      }
     }
 
     const iterator: AsyncIterableIterator<ExecEvent> = {
       next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: take(), done: false });
+        if (queue.length > 0 && waiters.length === 0) return Promise.resolve({ value: take(), done: false });
         return new Promise<IteratorResult<ExecEvent>>((resolve, reject) => {
-          waiting = { resolve, reject };
+          waiters.push({ resolve, reject });
           settle();
         });
       },

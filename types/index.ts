@@ -41,6 +41,8 @@ export interface ExecEvent {
   readonly argvTotalBytes: number;
   /** The argv range of the new process could not be read; argv is empty. */
   readonly argvFault: boolean;
+  /** `bprm->filename` could not be read; filename is empty. */
+  readonly filenameFault: boolean;
   /** cgroup v2 id of the process (the inode number of its cgroup directory). */
   readonly cgroupId: bigint;
   /** When the exec happened: the kernel's boot clock (CLOCK_BOOTTIME) in ns. */
@@ -82,7 +84,11 @@ export interface ExecTracerOptions {
    * @default 10
    */
   maxLatencyMs?: number;
-  /** Aborting it stops the tracer. */
+  /**
+   * Aborting it stops the tracer, as stop() does. If it is already aborted,
+   * start() rejects with an ExecTracerError of code `'EABORTED'` (and so does
+   * a start() still loading when it aborts); the abort reason is its `cause`.
+   */
   signal?: AbortSignal;
   /**
    * Which kernel hook to use: `'tp_btf'` (BTF-enabled tracepoint, needs no
@@ -109,9 +115,25 @@ export interface ExecTracerStats {
   batches: number;
   /** Bytes of records received. */
   bytes: number;
+  /**
+   * Records of a type this version cannot decode (written by a newer kernel
+   * object than this JavaScript layer knows), skipped.
+   */
+  unknownRecords: number;
 }
 
-/** The `code` of an `ExecTracerError`. */
+/**
+ * The `code` of an `ExecTracerError`:
+ * - `'EPERM'`: not allowed to load BPF (needs root, or CAP_BPF + CAP_PERFMON).
+ * - `'ENOBTF'`: the kernel has no BTF (/sys/kernel/btf/vmlinux).
+ * - `'ENOTRACEFS'`: the classic tracepoint needs tracefs, which is not mounted.
+ * - `'EKERNEL'`: the kernel refused (verifier log in `log`), or any other kernel failure.
+ * - `'EBUSY'`: a kernel resource was busy.
+ * - `'ECLOSED'`: the tracer was already stopped.
+ * - `'EABORTED'`: `options.signal` aborted a start().
+ * - `'ENOADDON'`: no native addon loads on this platform.
+ * - `'EDECODE'`: a batch held a record that did not fit its own sizes.
+ */
 export type ExecTracerErrorCode =
   | 'EPERM'
   | 'ENOBTF'
