@@ -76,9 +76,14 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   return b;
 }
 
-/** A NativeError as the addon makes them. */
+/** A NativeError as the addon makes them: "<operation>: <what>: <strerror>". */
 export function nativeError(code: string, errno: number, operation: string, log = ''): NativeError {
-  return Object.assign(new Error(`${operation}: failed: ${code}`), { code, errno, operation, log });
+  return Object.assign(new Error(`${operation}: the mock was told to fail: error ${errno}`), {
+    code,
+    errno,
+    operation,
+    log,
+  });
 }
 
 export class MockTracer implements NativeTracer {
@@ -93,8 +98,12 @@ export class MockTracer implements NativeTracer {
   #onBatch?: BatchCallback;
   #onError?: (error: NativeError) => void;
 
+  /** When set, start() throws it (the addon failing to watch the ring). */
+  startError?: NativeError;
+
   start(onBatch: BatchCallback, onError: (error: NativeError) => void): void {
     if (this.started) throw new Error('started twice');
+    if (this.startError) throw this.startError;
     this.started = true;
     this.#onBatch = onBatch;
     this.#onError = onError;
@@ -115,6 +124,16 @@ export class MockTracer implements NativeTracer {
     this.#onBatch(batch, this.droppedTotal);
   }
 
+  /**
+   * Delivers records from a later turn of the event loop, the way the addon
+   * does (not from inside the caller's stack): an exception thrown by a
+   * listener then has no caller to land in.
+   */
+  pushLater(...records: Buffer[]): void {
+    setImmediate(() => this.push(...records));
+  }
+
+  /** Makes the addon's later failure (a broken ring or poll) happen. */
   fail(error: NativeError): void {
     this.#onError?.(error);
   }
@@ -148,6 +167,8 @@ export class MockBinding implements NativeBinding {
   readonly pageSize = 4096;
   bootNow = 2_000_000_000n;
   openError?: NativeError;
+  /** When set, the tracers open() makes throw it from start(). */
+  startError?: NativeError;
   /** When set, open() waits for it. */
   openGate?: Promise<void>;
   readonly opened: MockTracer[] = [];
@@ -162,6 +183,7 @@ export class MockBinding implements NativeBinding {
     await this.openGate;
     if (this.openError) throw this.openError;
     const tracer = new MockTracer();
+    if (this.startError) tracer.startError = this.startError;
     this.opened.push(tracer);
     return tracer;
   }

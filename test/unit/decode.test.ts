@@ -63,11 +63,42 @@ describe('decodeBatch', () => {
     expect(decodeBatch(record, clock).events[0]!.argc).toBe(2);
   });
 
-  it('reports an unreadable argv', () => {
+  it('reports an unreadable argv or filename', () => {
     const record = encodeExecRecord({ argv: [], flags: LAYOUT.flags.argvFault });
     const e = decodeBatch(record, clock).events[0]!;
     expect(e.argvFault).toBe(true);
+    expect(e.filenameFault).toBe(false);
     expect(e.argv).toEqual([]);
+    expect(e.argc).toBe(0);
+
+    const noName = encodeExecRecord({ filename: '', flags: LAYOUT.flags.filenameFault });
+    const f = decodeBatch(noName, clock).events[0]!;
+    expect(f.filenameFault).toBe(true);
+    expect(f.argvFault).toBe(false);
+    expect(f.filename).toBe('');
+    expect(f.argv).toEqual(['/bin/true']);
+  });
+
+  it('keeps an argv cut right after a NUL as whole arguments, and one of only NULs as empty ones', () => {
+    const cut = decodeBatch(encodeExecRecord({ argv: ['ab', 'cd'], argvLimit: 3 }), clock).events[0]!;
+    expect(cut.argvTruncated).toBe(true);
+    expect(cut.argv).toEqual(['ab']);
+    expect(cut.argc).toBe(2);
+    const empties = decodeBatch(encodeExecRecord({ argv: ['', ''] }), clock).events[0]!;
+    expect(empties.argv).toEqual(['', '']);
+    expect(empties.argvTotalBytes).toBe(2);
+  });
+
+  it('decodes each string once, and views the batch instead of copying it', () => {
+    const batch = encodeExecRecord({ argv: ['a', 'bc'] });
+    const e = decodeBatch(batch, clock).events[0]!;
+    expect(e.argv).toBe(e.argv);
+    expect(e.filename).toBe(e.filename);
+    expect(e.rawArgv).toBe(e.rawArgv);
+    expect(e.rawArgv[1]!.buffer).toBe(batch.buffer);
+    expect(e.rawFilename.buffer).toBe(batch.buffer);
+    // A Date is mutable: each read gets its own.
+    expect(e.time).not.toBe(e.time);
   });
 
   it('decodes many records in one batch and skips unknown record types', () => {

@@ -30,9 +30,13 @@ describe('options', () => {
     [{ maxLatencyMs: 'fast' }, TypeError, 'options.maxLatencyMs must be a number, got "fast"'],
     [{ maxLatencyMs: NaN }, TypeError, 'options.maxLatencyMs must be a number, got NaN'],
     [{ maxLatencyMs: -1 }, RangeError, 'options.maxLatencyMs must be between 0 and 10000, got -1'],
+    [{ maxLatencyMs: 10_001 }, RangeError, 'options.maxLatencyMs must be between 0 and 10000, got 10001'],
+    [{ ringBufferSize: 2 ** 21 + 0.5 }, TypeError, 'options.ringBufferSize must be an integer, got 2097152.5'],
+    [{ ringBufferSize: 1n << 21n }, TypeError, 'options.ringBufferSize must be an integer, got 2097152n'],
+    [{ attach: undefined, argvLimit: null }, TypeError, 'options.argvLimit must be an integer, got null'],
     [{ attach: 'kprobe' }, TypeError, `options.attach must be 'auto', 'tp_btf' or 'tracepoint', got "kprobe"`],
     [{ signal: {} }, TypeError, 'options.signal must be an AbortSignal, got an object'],
-  ])('rejects %j', (options, type, message) => {
+  ])('rejects %o', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
   });

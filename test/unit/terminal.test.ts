@@ -12,6 +12,13 @@ describe('escapeForTerminal', () => {
     expect(escapeForTerminal('a\nb\rc\td\\e')).toBe('a\\nb\\rc\\td\\\\e');
     expect(escapeForTerminal('\x00\x7f\u009b')).toBe('\\x00\\x7f\\x9b');
     expect(escapeForTerminal('abc\u202edcba')).toBe('abc\\u{202e}dcba');
+    expect(escapeForTerminal('\u2067x\u2069\u200f\u061c')).toBe('\\u{2067}x\\u{2069}\\u{200f}\\u{61c}');
+    expect(escapeForTerminal('a\u2028b\u2029')).toBe('a\\u{2028}b\\u{2029}');
+  });
+
+  it('shows lone surrogates and U+FFFD instead of writing them', () => {
+    expect(escapeForTerminal('x\ud800y\udfff')).toBe('x\\u{d800}y\\u{dfff}');
+    expect(escapeForTerminal('bad \ufffd')).toBe('bad \\u{fffd}');
   });
 
   it('shows each invalid byte as \\xNN', () => {

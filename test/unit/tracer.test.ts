@@ -111,8 +111,29 @@ describe('lost and stats', () => {
     binding.current.flush();
     expect(lost).toEqual([5, 2]);
     const record = encodeExecRecord();
-    expect(tracer.stats()).toEqual({ events: 4, lost: 7, batches: 4, bytes: 4 * record.length });
+    expect(tracer.stats()).toEqual({ events: 4, lost: 7, batches: 4, bytes: 4 * record.length, unknownRecords: 0 });
     await tracer.stop();
+  });
+
+  it('counts records of an unknown type in stats, and emits the rest', async () => {
+    const { binding, tracer, events } = setup();
+    await tracer.start();
+    binding.current.push(encodeExecRecord({ pid: 1 }), encodeExecRecord({ type: 77 }), encodeExecRecord({ pid: 2 }));
+    expect(events.map((e) => e.pid)).toEqual([1, 2]);
+    expect(tracer.stats()).toMatchObject({ events: 2, unknownRecords: 1, batches: 1 });
+    await tracer.stop();
+  });
+
+  it("reports drops that arrive with the final drain of stop(), before 'close'", async () => {
+    const { binding, tracer } = setup();
+    const order: string[] = [];
+    tracer.on('lost', (n) => order.push(`lost ${n}`));
+    tracer.on('close', () => order.push('close'));
+    await tracer.start();
+    binding.current.droppedTotal = 3;
+    await tracer.stop();
+    expect(order).toEqual(['lost 3', 'close']);
+    expect(tracer.stats().lost).toBe(3);
   });
 
   it("reports a malformed batch as an 'error' with code EDECODE, after the good records", async () => {
@@ -157,6 +178,8 @@ describe('errors', () => {
     expect(error!.message).toContain(error!.hint);
     expect(error!.errno).toBe(native.errno);
     expect(error!.operation).toBe(native.operation);
+    // The message alone names the step and the errno.
+    expect(error!.message).toMatch(new RegExp(`^exec-tracer: ${native.operation}: .*\\(${native.code}, errno ${native.errno}\\)`));
     if (native.log) expect(error!.log).toBe(native.log);
     expect(closes).toBe(1);
   });
@@ -170,6 +193,46 @@ describe('errors', () => {
     binding.current.fail(nativeError('EBADF', 9, 'poll'));
     await closed;
     expect(errors[0]!.operation).toBe('poll');
+    expect(errors[0]!.code).toBe('EKERNEL');
+    expect(binding.current.closed).toBe(true);
+  });
+
+  it('says EBADF-like failures keep their errno name in the message', async () => {
+    const binding = new MockBinding();
+    binding.openError = nativeError('ENOMEM', 12, 'ringbuf');
+    const error = await new ExecTracer({}, { binding }).start().catch((e: ExecTracerError) => e);
+    expect(error).toMatchObject({ code: 'EKERNEL', operation: 'ringbuf', errno: 12 });
+    expect(error!.message).toContain('ENOMEM');
+    expect(error!.hint).toMatch(/ENOMEM during ringbuf/);
+  });
+
+  it('a failure to start watching the ring rejects start() and releases the kernel objects', async () => {
+    const binding = new MockBinding();
+    binding.startError = nativeError('EBADF', 9, 'poll');
+    const tracer = new ExecTracer({}, { binding });
+    let closes = 0;
+    tracer.on('close', () => closes++);
+    await expect(tracer.start()).rejects.toMatchObject({ code: 'EKERNEL', operation: 'poll' });
+    expect(binding.current.closed).toBe(true);
+    expect(closes).toBe(1);
+  });
+
+  it('start() after a failed start rejects with ECLOSED', async () => {
+    const binding = new MockBinding();
+    binding.openError = nativeError('EPERM', 1, 'load');
+    const tracer = new ExecTracer({}, { binding });
+    await expect(tracer.start()).rejects.toMatchObject({ code: 'EPERM' });
+    await expect(tracer.start()).rejects.toMatchObject({ code: 'ECLOSED' });
+    await tracer.stop();
+    expect(binding.opened).toHaveLength(0);
+  });
+
+  it('checks ringBufferSize against the binding\'s page size', () => {
+    const binding = new MockBinding();
+    Object.defineProperty(binding, 'pageSize', { value: 65536 });
+    expect(() => new ExecTracer({ ringBufferSize: 32768, argvLimit: 0 }, { binding })).toThrow(
+      'options.ringBufferSize must be between 65536 and 1073741824, got 32768',
+    );
   });
 });
 
@@ -230,8 +293,90 @@ describe('async iteration', () => {
     })()).rejects.toMatchObject({ code: 'EPERM' });
   });
 
-  it('rejects a bad highWaterMark', () => {
+  it('rejects bad options', () => {
     const { tracer } = setup();
-    expect(() => tracer.events({ highWaterMark: 0 })).toThrow(RangeError);
+    expect(() => tracer.events({ highWaterMark: 0 })).toThrow(
+      new RangeError('options.highWaterMark must be between 1 and 9007199254740991, got 0'),
+    );
+    expect(() => tracer.events({ highWaterMark: '8' as never })).toThrow(
+      new TypeError('options.highWaterMark must be an integer, got "8"'),
+    );
+    expect(() => tracer.events({ signal: 'x' as never })).toThrow(
+      new TypeError('options.signal must be an AbortSignal, got "x"'),
+    );
+    expect(() => tracer.events({ hwm: 1 } as never)).toThrow(TypeError);
+    expect(tracer.listenerCount('exec')).toBe(1);
+  });
+
+  it('delivers what was queued before the tracer closed, then ends', async () => {
+    const { binding, tracer } = setup();
+    const iterator = tracer.events();
+    await tracer.start();
+    binding.current.push(encodeExecRecord({ pid: 1 }), encodeExecRecord({ pid: 2 }));
+    await tracer.stop();
+    const got: number[] = [];
+    for await (const e of iterator) got.push(e.pid);
+    expect(got).toEqual([1, 2]);
+    expect(tracer.listenerCount('exec')).toBe(1);
+    expect(tracer.listenerCount('close')).toBe(0);
+  });
+
+  it("yields the queued events, then throws the tracer's 'error'", async () => {
+    const { binding, tracer } = setup();
+    const iterator = tracer.events();
+    await tracer.start();
+    const bad = encodeExecRecord();
+    bad.writeUInt32LE(3, 4);
+    binding.current.push(encodeExecRecord({ pid: 1 }), bad);
+    expect((await iterator.next()).value?.pid).toBe(1);
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'EDECODE' });
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    expect(tracer.listenerCount('error')).toBe(0);
+    await tracer.stop();
+  });
+
+  it('answers next() calls made before earlier ones settled, in order', async () => {
+    const { binding, tracer } = setup();
+    const iterator = tracer.events();
+    await tracer.start();
+    const pending = [iterator.next(), iterator.next(), iterator.next()];
+    binding.current.push(encodeExecRecord({ pid: 1 }), encodeExecRecord({ pid: 2 }));
+    await tracer.stop();
+    expect(await Promise.all(pending)).toEqual([
+      { value: expect.objectContaining({ pid: 1 }), done: false },
+      { value: expect.objectContaining({ pid: 2 }), done: false },
+      { value: undefined, done: true },
+    ]);
+  });
+
+  it('ends at once on a stopped tracer, registering nothing', async () => {
+    const { tracer } = setup();
+    await tracer.stop();
+    const iterator = tracer.events();
+    expect(tracer.listenerCount('close')).toBe(0);
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('two iterators pause the ring until both are below their marks', async () => {
+    const { binding, tracer } = setup();
+    const a = tracer.events({ highWaterMark: 2 });
+    const b = tracer.events({ highWaterMark: 4 });
+    await tracer.start();
+    const native = binding.current;
+    native.push(...[1, 2].map((pid) => encodeExecRecord({ pid })));
+    expect(native.paused).toBe(true);
+    await a.next();
+    expect(native.paused).toBe(false); // a is at half its mark, b is below its own
+    native.push(...[3, 4].map((pid) => encodeExecRecord({ pid })));
+    expect(native.paused).toBe(true); // a holds 2 and b 4 now: both at their marks
+    expect(native.pauseCalls).toBe(2);
+    await a.return!();
+    expect(native.paused).toBe(true); // b still holds 4
+    await b.next();
+    expect(native.paused).toBe(true);
+    await b.next();
+    expect(native.paused).toBe(false);
+    expect(native.resumeCalls).toBe(2);
+    await tracer.stop();
   });
 });
