@@ -247,17 +247,19 @@ void Pump::Close() {
   // Detach first: after this nothing new enters the ring, so draining it
   // completely loses nothing and cannot run forever.
   loaded_.Detach();
-  std::exception_ptr thrown;
+  // A rethrow in place rather than a std::exception_ptr: the latter ties the
+  // binary to GCC 11's libstdc++ (CXXABI_1.3.13), which Debian 11, Ubuntu
+  // 20.04 and RHEL 8 lack.
   if (!on_batch_.IsEmpty()) {
     try {
       while (DrainBatch(Mode::Synchronous)) {
       }
     } catch (...) {
-      thrown = std::current_exception();
+      Shutdown();
+      throw;
     }
   }
   Shutdown();
-  if (thrown) std::rethrow_exception(thrown);
 }
 
 void Pump::Abandon() {

@@ -2,17 +2,28 @@
 # SPDX-License-Identifier: MIT
 #
 # Installs what building exec-tracer from source needs on Debian 12 (and
-# Ubuntu), plus the tools its tests use. Run as root. Node.js >= 20.19 must
-# already be there (Debian 12's own nodejs is 18, too old for require(esm)).
+# Ubuntu), and unless --build-only, what its prebuilds and tests need too.
+# Run as root. Node.js >= 20.19 must already be there (Debian 12's own nodejs
+# is 18, too old for require(esm)). libbpf, libelf and zlib are not installed:
+# the build compiles their sources into the addon (scripts/fetch-debian-sources.sh).
 set -euo pipefail
 
 packages=(
   clang-16 llvm-16      # the BPF object (clang -target bpf) and llvm-strip
   bpftool               # skeleton generation; the tests count kernel objects with it
-  libelf-dev zlib1g-dev # libbpf's own dependencies
   cmake make g++ pkg-config
-  util-linux            # unshare, for the tracefs test in a private mount namespace
 )
+case "${1:-}" in
+  --build-only) ;;
+  "")
+    packages+=(
+      g++-aarch64-linux-gnu # the linux-arm64 prebuild, cross-compiled
+      qemu-user-static      # runs Debian's arm64 Node to load that prebuild in a test
+      util-linux            # unshare, for the tracefs test in a private mount namespace
+    )
+    ;;
+  *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-debian: run as root (apt-get install)" >&2
