@@ -90,6 +90,12 @@ export function fromNative(error: unknown): ExecTracerError {
   if (code === 'EBUSY') {
     return new ExecTracerError('EBUSY', message, { ...base, hint: 'the tracepoint or a resource is busy: try again' });
   }
+  if (code === 'ENOSYS') {
+    return new ExecTracerError('EKERNEL', message, {
+      ...base,
+      hint: 'the bpf() system call is not implemented here: the kernel lacks CONFIG_BPF_SYSCALL, or this runs under an emulator (qemu-user) or sandbox (gVisor) that does not pass it through',
+    });
+  }
   if (operation === 'load') {
     return new ExecTracerError('EKERNEL', message, {
       ...base,

@@ -160,6 +160,7 @@ describe('errors', () => {
     [nativeError('ENOENT', 2, 'tracefs'), 'ENOTRACEFS', /mount -t tracefs tracefs \/sys\/kernel\/tracing/],
     [nativeError('EBUSY', 16, 'attach'), 'EBUSY', /busy/],
     [nativeError('EINVAL', 22, 'load', 'unknown func bpf_ringbuf_query'), 'EKERNEL', /Linux >= 5.8/],
+    [nativeError('ENOSYS', 38, 'load'), 'EKERNEL', /bpf\(\) system call is not implemented.*qemu-user/],
   ] as const;
 
   it.each(cases)('maps %s to a code with a hint', async (native, code, hint) => {
