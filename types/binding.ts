@@ -44,6 +44,9 @@ export interface NativeTracer {
    * from the loop (via MakeCallback) for every batch. Called at most once.
    * `onError` is called if watching the ring fails later (operation 'poll'
    * or 'ringbuf'); the tracer keeps its kernel objects until close().
+   * Throws a TypeError unless given two functions, and a plain Error (not a
+   * NativeError: no errno is involved) once closed or if already started;
+   * lib/ does neither.
    */
   start(onBatch: BatchCallback, onError: (error: NativeError) => void): void;
   /**
