@@ -180,7 +180,9 @@ describe.skipIf(!kernel)('the packed package', () => {
 
   it.skipIf(arm64Reason !== undefined)('loads its arm64 prebuild in Debian\'s arm64 Node under qemu-user', async () => {
     expect(tarball).not.toBe('');
-    const sysroot = (await slow('bash', [join(root, 'test', 'helpers', 'arm64-node-sysroot.sh'), join(root, 'deps', 'arm64-node')])).trim();
+    const sysroot = (
+      await slow('bash', [join(root, 'test', 'helpers', 'debian-root.sh'), join(root, 'deps', 'trixie-arm64-node'), 'trixie', 'arm64', 'nodejs'])
+    ).trim();
     const project = freshProject('arm64');
     await slow('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: project });
     const tag = uniqueTag('arm64');
@@ -231,6 +233,26 @@ describe.skipIf(!kernel)('the packed package', () => {
     }
     console.log(`[exec-tracer] arm64 under qemu-user (${probe.node}): loaded; start: ${JSON.stringify(probe.trace).slice(0, 80)}`);
   }, 150_000);
+
+  it.skipIf(process.arch !== 'x64')('traces with its x64 prebuild on Debian 11\'s C and C++ runtimes (glibc 2.31, GCC 10\'s libstdc++)', async () => {
+    // The oldest runtimes Debian's archive still serves. The ELF checks above
+    // guard 2.28; this shows the binary really loads and runs on older
+    // libraries than the ones it was built with (a CXXABI_1.3.13 slipped in
+    // once, which GCC 10's libstdc++ does not have).
+    expect(tarball).not.toBe('');
+    const runtimes = (
+      await slow('bash', [join(root, 'test', 'helpers', 'debian-root.sh'), join(root, 'deps', 'bullseye-amd64-runtimes'), 'bullseye', 'amd64', 'libc6', 'libstdc++6'])
+    ).trim();
+    const libs = [join(runtimes, 'lib', 'x86_64-linux-gnu'), join(runtimes, 'usr', 'lib', 'x86_64-linux-gnu')];
+    const project = freshProject('bullseye');
+    await slow('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: project });
+    const onBullseye = (args: string[]) =>
+      slow(join(libs[0]!, 'ld-linux-x86-64.so.2'), ['--library-path', libs.join(':'), process.execPath, ...args], { cwd: project, timeout: 60_000 });
+    const glibc = await onBullseye(['-p', 'process.report.getReport().header.glibcVersionRuntime']);
+    expect(glibc.trim()).toBe('2.31');
+    const seen = await onBullseye(['--input-type=module', '-e', traceOnce(uniqueTag('bullseye'))]);
+    expect(seen.trim()).toBe('seen echo tp_btf');
+  }, 120_000);
 
   it('builds from source out of the tarball when told not to use the prebuild', async () => {
     expect(tarball).not.toBe('');

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Unpacks Debian packages, with everything they depend on, into DEST: a root
+# that programs can be run against without installing anything on the host.
+# The tests use it twice:
+#   - trixie arm64 nodejs: Debian's arm64 Node 20.19 (the first Debian nodejs
+#     that can require() an ES module), run by qemu-user:
+#       qemu-aarch64-static -L DEST DEST/usr/bin/node ...
+#   - bullseye amd64 libc6 libstdc++6: Debian 11's C and C++ runtimes (glibc
+#     2.31, GCC 10's libstdc++), run through that root's own dynamic loader.
+# Packages come from Debian's archive through apt with private lists, status
+# and cache (ARCH as the only architecture), so the host's dpkg and apt setup
+# are untouched.
+#
+# usage: debian-root.sh DEST SUITE ARCH PACKAGE...   (prints DEST when ready)
+set -euo pipefail
+
+dest=${1:?usage: debian-root.sh DEST SUITE ARCH PACKAGE...}
+suite=${2:?usage: debian-root.sh DEST SUITE ARCH PACKAGE...}
+arch=${3:?usage: debian-root.sh DEST SUITE ARCH PACKAGE...}
+shift 3
+[ $# -gt 0 ] || { echo "usage: debian-root.sh DEST SUITE ARCH PACKAGE..." >&2; exit 2; }
+
+stamp="$suite $arch $*"
+if [ -f "$dest/.exec-tracer-root" ] && [ "$(cat "$dest/.exec-tracer-root")" = "$stamp" ]; then
+  echo "$dest"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=../../scripts/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/private-apt.sh"
+private_apt "$work" deb "$suite" "$arch"
+apt-get "${apt_opts[@]}" update >&2
+# With an empty status every dependency is downloaded, libc6 included.
+apt-get "${apt_opts[@]}" install -y --download-only --no-install-recommends "$@" >&2
+
+rm -rf "$dest.partial"
+mkdir -p "$dest.partial"
+for deb in "$work"/archives/*.deb; do
+  dpkg-deb -x "$deb" "$dest.partial"
+done
+# A merged-/usr suite (trixie) ships /lib etc. as symlinks that base-files,
+# not libc6, would create.
+for dir in lib bin sbin; do
+  [ -e "$dest.partial/$dir" ] || ln -s "usr/$dir" "$dest.partial/$dir"
+done
+echo "$stamp" > "$dest.partial/.exec-tracer-root"
+rm -rf "$dest"
+mv "$dest.partial" "$dest"
+echo "$dest"
