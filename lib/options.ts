@@ -38,6 +38,18 @@ function show(value: unknown): string {
   return String(value);
 }
 
+/** `options` as a record (undefined counts as {}), with no key outside `known`. */
+function optionsObject(options: unknown, known: ReadonlySet<string>): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`options must be an object, got ${show(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!known.has(key)) throw new TypeError(`options.${key} is not an option (known: ${[...known].join(', ')})`);
+  }
+  return o;
+}
+
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value))
     throw new TypeError(`options.${name} must be an integer, got ${show(value)}`);
@@ -55,14 +67,7 @@ export function resolveOptions(
   pageSize = 4096,
   layout: RecordLayout = LAYOUT,
 ): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`options must be an object, got ${show(options)}`);
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key))
-      throw new TypeError(`options.${key} is not an option (known: ${[...KNOWN].join(', ')})`);
-  }
+  const o = optionsObject(options, KNOWN);
 
   const argvLimit =
     o.argvLimit === undefined ? DEFAULTS.argvLimit : integer('argvLimit', o.argvLimit, 0, layout.argvLimitMax);
@@ -117,14 +122,7 @@ const EVENTS_KNOWN = new Set(['highWaterMark', 'signal']);
 
 /** Checks and defaults the options of `tracer.events()`. */
 export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`options must be an object, got ${show(options)}`);
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!EVENTS_KNOWN.has(key))
-      throw new TypeError(`options.${key} is not an option (known: ${[...EVENTS_KNOWN].join(', ')})`);
-  }
+  const o = optionsObject(options, EVENTS_KNOWN);
   const highWaterMark =
     o.highWaterMark === undefined
       ? DEFAULT_HIGH_WATER_MARK

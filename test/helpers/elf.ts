@@ -24,7 +24,7 @@ function compareVersions(a: string, b: string): number {
 }
 
 /** True if version a (e.g. '3.4.21') is at most b. */
-export function atMost(a: string | undefined, b: string): boolean {
+function atMost(a: string | undefined, b: string): boolean {
   return a !== undefined && compareVersions(a, b) <= 0;
 }
 
