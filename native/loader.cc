@@ -27,10 +27,18 @@ constexpr size_t kLogMax = 64 * 1024;
 
 int LibbpfPrint(enum libbpf_print_level level, const char *format, va_list args) {
   if (current_log == nullptr || level == LIBBPF_DEBUG) return 0;
-  char line[1024];
-  int n = vsnprintf(line, sizeof(line), format, args);
+  // libbpf hands the whole verifier log over as one message: formatted into
+  // a fixed line buffer it would keep the head and lose the tail that says
+  // why the program was rejected. Measure first, then format it whole.
+  va_list measure;
+  va_copy(measure, args);
+  int n = vsnprintf(nullptr, 0, format, measure);
+  va_end(measure);
   if (n <= 0) return 0;
-  current_log->append(line, std::min<size_t>(n, sizeof(line) - 1));
+  std::string message(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(message.data(), message.size(), format, args);
+  message.resize(static_cast<size_t>(n));
+  current_log->append(message);
   if (current_log->size() > kLogMax) current_log->erase(0, current_log->size() - kLogMax);
   return 0;
 }
