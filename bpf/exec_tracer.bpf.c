@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
+#include "bounds.h"
 
 /* The probe_read helpers are GPL-only; dual licensing keeps them available. */
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -55,7 +56,7 @@ struct {
 static __always_inline void count_drop(void)
 {
 	/* Atomic: slots wrap past ET_DROP_SLOTS CPUs, so a slot may be shared. */
-	__sync_fetch_and_add(&drops[bpf_get_smp_processor_id() & (ET_DROP_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&drops[mask_bits(bpf_get_smp_processor_id(), ET_DROP_SLOTS - 1)], 1);
 }
 
 /*
@@ -137,8 +138,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
-	__u64 argv_size, uid_gid, flags;
-	__u32 argv_len;
+	__u64 argv_size, argv_len, filename_len, size, uid_gid, flags;
 	long n;
 	char *data;
 
@@ -177,37 +177,38 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	} else {
 		n -= 1; /* the NUL is not stored */
 	}
-	/* A no-op at run time (n < ET_FILENAME_MAX), but it gives the verifier
-	 * the bound it needs for the argv read below. */
-	n &= ET_FILENAME_MAX - 1;
-	r->filename_len = n;
+	/* A no-op at run time (n < ET_FILENAME_MAX): the bound the verifier
+	 * needs for the argv read's offset below (bpf/bounds.h says why). */
+	filename_len = clamp_max(n, ET_FILENAME_MAX - 1);
+	r->filename_len = filename_len;
 
 	/* The new mm's argument area: just written by the kernel during exec, so
 	 * resident; a failed read is still flagged rather than guessed around. */
 	argv_size = arg_end > arg_start ? arg_end - arg_start : 0;
 	r->argv_size = argv_size > 0xffffffffULL ? 0xffffffffU : (__u32)argv_size;
-	argv_len = argv_size > argv_limit ? argv_limit : (__u32)argv_size;
 	if (argv_size > argv_limit)
 		r->flags |= ET_EXEC_ARGV_TRUNCATED;
-	if (argv_len > argv_limit) /* restated so the bound survives compilation */
-		argv_len = argv_limit;
-	if (argv_len && bpf_probe_read_user(data + n, argv_len, (void *)arg_start)) {
+	argv_len = clamp_max(argv_size, argv_limit);
+	if (argv_len && bpf_probe_read_user(data + filename_len, argv_len, (void *)arg_start)) {
 		r->flags |= ET_EXEC_ARGV_FAULT;
 		argv_len = 0;
 	}
 	r->argv_len = argv_len;
-	r->hdr.size = sizeof(*r) + n + argv_len;
+	/* Restated at the call: the scratch slot holds exactly this much. */
+	size = clamp_max(sizeof(*r) + filename_len + argv_len,
+			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit);
+	r->hdr.size = size;
 
 	if (consumer_idle)
 		flags = BPF_RB_FORCE_WAKEUP; /* the first record after a quiet spell */
 	else if (!wakeup_bytes)
 		flags = 0;
-	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + r->hdr.size >= wakeup_bytes)
+	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	else
 		flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_output(&events, r, sizeof(*r) + n + argv_len, flags))
+	if (bpf_ringbuf_output(&events, r, size, flags))
 		count_drop();
 	wake_idle_consumer(flags);
 	return 0;
