@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+import { release } from 'node:os';
 import type { NativeError } from '../types/binding.js';
 import type { ExecTracerErrorCode } from '../types/index.js';
 
@@ -51,8 +52,46 @@ function isNativeError(error: unknown): error is NativeError {
   );
 }
 
-/** Turns what the addon threw into an ExecTracerError with a code and a hint. */
-export function fromNative(error: unknown): ExecTracerError {
+/**
+ * The oldest kernel exec-tracer's program is written for: the BPF ring buffer,
+ * bpf_ktime_get_boot_ns() and CAP_BPF all arrived in Linux 5.8. The oldest
+ * kernel it has been run on is 5.10 (the kernel matrix, test/kernels/).
+ */
+export const MINIMUM_KERNEL: readonly [number, number] = [5, 8];
+
+/** The kernel a failure happened on, as `uname -r` and Node name it. */
+export interface KernelIdentity {
+  release: string;
+  arch: string;
+}
+
+/** Whether RELEASE ("6.1.0-50-amd64") is older than MINIMUM_KERNEL; undefined if it does not parse. */
+export function olderThanMinimum(kernelRelease: string): boolean | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < MINIMUM_KERNEL[0] || (major === MINIMUM_KERNEL[0] && minor < MINIMUM_KERNEL[1]);
+}
+
+/** The verifier's own verdict: the last line of its log before its statistics ("processed N insns"). */
+export function verifierVerdict(log: string): string | undefined {
+  const begin = log.lastIndexOf('-- BEGIN PROG LOAD LOG --');
+  if (begin < 0) return undefined;
+  const end = log.indexOf('-- END PROG LOAD LOG --', begin);
+  const lines = log
+    .slice(begin, end < 0 ? undefined : end)
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^processed \d+ insns/.test(l) && !/^verification time/.test(l) && !/^stack depth/.test(l));
+  return lines.at(-1);
+}
+
+/**
+ * Turns what the addon threw into an ExecTracerError with a code and a hint.
+ * `kernel` is the running kernel (a parameter for tests).
+ */
+export function fromNative(error: unknown, kernel: KernelIdentity = { release: release(), arch: process.arch }): ExecTracerError {
   if (error instanceof ExecTracerError) return error;
   if (!isNativeError(error)) {
     return new ExecTracerError('EKERNEL', `exec-tracer: ${String((error as Error)?.message ?? error)}`, {
@@ -62,17 +101,29 @@ export function fromNative(error: unknown): ExecTracerError {
   }
   const { code, errno, operation, log } = error;
   const base = { errno, operation, log, cause: error };
+  const errnoPart = `(${code}${errno ? `, errno ${errno}` : ''})`;
+  // The verifier answers EACCES or EINVAL when it rejects a program, and
+  // libbpf frames its log. The errno's text ("Permission denied") would send
+  // the user looking for a permission problem, so it is left out of the words.
+  const verdict = operation === 'load' ? verifierVerdict(log) : undefined;
+  if (verdict !== undefined) {
+    const tooOld = olderThanMinimum(kernel.release) === true;
+    const minimum = `${MINIMUM_KERNEL[0]}.${MINIMUM_KERNEL[1]}`;
+    const where = `Linux ${kernel.release} (${kernel.arch})`;
+    const message = tooOld
+      ? `exec-tracer: load: the kernel's BPF verifier rejected the program: ${where} is older than the Linux ${minimum} exec-tracer needs ${errnoPart}`
+      : `exec-tracer: load: the kernel's BPF verifier rejected the program on ${where}, which meets exec-tracer's minimum (Linux ${minimum}): this is a bug in exec-tracer ${errnoPart}`;
+    return new ExecTracerError('EVERIFIER', `${message}\nverifier: ${verdict}`, {
+      ...base,
+      hint: tooOld
+        ? `run it on Linux >= ${minimum} with BTF; the verifier's log is in error.log`
+        : "please report it to exec-tracer with this message and error.log (the verifier's log: its last lines say why)",
+    });
+  }
   // The addon's message names the step and carries libbpf's strerror text;
   // the errno name is added so the message alone says all three.
-  const message = `exec-tracer: ${error.message} (${code}${errno ? `, errno ${errno}` : ''})`;
+  const message = `exec-tracer: ${error.message} ${errnoPart}`;
   if (code === 'EPERM' || code === 'EACCES') {
-    // The verifier also answers EACCES when it rejects a program; its log says so.
-    if (operation === 'load' && code === 'EACCES' && log.length > 0) {
-      return new ExecTracerError('EKERNEL', message, {
-        ...base,
-        hint: 'the kernel verifier rejected the program: see error.log; the kernel may be too old (needs Linux >= 5.8)',
-      });
-    }
     return new ExecTracerError('EPERM', message, { ...base, hint: PERMISSION_HINT });
   }
   if (operation === 'btf') {
@@ -99,7 +150,7 @@ export function fromNative(error: unknown): ExecTracerError {
   if (operation === 'load') {
     return new ExecTracerError('EKERNEL', message, {
       ...base,
-      hint: 'the kernel refused the program: see error.log; exec-tracer needs Linux >= 5.8 with BTF',
+      hint: `the kernel refused the program: see error.log; exec-tracer needs Linux >= ${MINIMUM_KERNEL[0]}.${MINIMUM_KERNEL[1]} with BTF`,
     });
   }
   return new ExecTracerError('EKERNEL', message, {

@@ -94,7 +94,7 @@ export class ExecTracer extends EventEmitter {
   /**
    * Loads and attaches the kernel program; resolves once execs are being
    * recorded. Calling it again returns the same promise. Rejects with an
-   * ExecTracerError (EPERM, ENOBTF, ENOTRACEFS, EKERNEL, EBUSY, ENOADDON,
+   * ExecTracerError (EPERM, ENOBTF, ENOTRACEFS, EVERIFIER, EKERNEL, EBUSY, ENOADDON,
    * EABORTED, ECLOSED) and then leaves nothing loaded; 'close' is emitted.
    */
   start(): Promise<void> {

@@ -127,7 +127,10 @@ export interface ExecTracerStats {
  * - `'EPERM'`: not allowed to load BPF (needs root, or CAP_BPF + CAP_PERFMON).
  * - `'ENOBTF'`: the kernel has no BTF (/sys/kernel/btf/vmlinux).
  * - `'ENOTRACEFS'`: the classic tracepoint needs tracefs, which is not mounted.
- * - `'EKERNEL'`: the kernel refused (verifier log in `log`), or any other kernel failure.
+ * - `'EVERIFIER'`: the kernel's BPF verifier rejected the program (its log in
+ *   `log`, its verdict on the message's second line). On Linux >= 5.8 that is
+ *   a bug in exec-tracer, and the message says so.
+ * - `'EKERNEL'`: any other failure of the kernel or of libbpf.
  * - `'EBUSY'`: a kernel resource was busy.
  * - `'ECLOSED'`: the tracer was already stopped.
  * - `'EABORTED'`: `options.signal` aborted a start().
@@ -138,6 +141,7 @@ export type ExecTracerErrorCode =
   | 'EPERM'
   | 'ENOBTF'
   | 'ENOTRACEFS'
+  | 'EVERIFIER'
   | 'EKERNEL'
   | 'EBUSY'
   | 'ECLOSED'
