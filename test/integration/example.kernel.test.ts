@@ -4,13 +4,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tsEntryArgs } from '../helpers/ts-entry.js';
 import { kernel, root, run, uniqueTag } from './kernel.js';
 
 const example = join(root, 'examples', 'print-execs.ts');
 
 describe.skipIf(!kernel)('examples/print-execs.ts', () => {
   it('prints a line for a command it sees, and a summary on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', example, '--args', '--duration', '30'], {
+    const child = spawn(process.execPath, [...tsEntryArgs(example), '--args', '--duration', '30'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -42,7 +43,7 @@ describe.skipIf(!kernel)('examples/print-execs.ts', () => {
 
   it('exits by itself after --duration', async () => {
     const started = Date.now();
-    const result = await run(process.execPath, ['--import', 'tsx', example, '--duration', '1'], { cwd: root });
+    const result = await run(process.execPath, [...tsEntryArgs(example), '--duration', '1'], { cwd: root });
     expect(result.code).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(result.stderr).toMatch(/execs traced, 0 lost/);

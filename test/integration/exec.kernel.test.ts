@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 import { LAYOUT } from '../../lib/layout.js';
-import { fixture, kernel, realBinding, run, uniqueTag } from './kernel.js';
+import { fixture, kernel, realBinding, run, scaled, uniqueTag } from './kernel.js';
 
 /** Traces while `body` runs; stop() delivers everything already written. */
 async function traceDuring(
@@ -116,7 +116,7 @@ describe.skipIf(!kernel)('the real kernel', () => {
 
     for (const mode of ['execveat', 'fexecve']) {
       const got = find(mode);
-      expect(got, mode).toHaveLength(1);
+      expect(got, `${mode} (exit ${runs[mode]!.code}: ${runs[mode]!.stderr.trim()})`).toHaveLength(1);
       expect(got[0]!.pid).toBe(runs[mode]!.pid);
       expect(got[0]!.argv).toEqual(['/bin/echo', `${tag}-${mode}`]);
       // An exec through a file descriptor has no path: the kernel names it.
@@ -138,24 +138,26 @@ describe.skipIf(!kernel)('the real kernel', () => {
     expect(viaScript[0]!.comm).toBe(basename(script).slice(0, 15));
   });
 
-  it('delivers every exec of a 2,000-exec storm from 4 spawners, none twice, none lost', async () => {
+  const perSpawner = scaled(500, 10);
+  it(`delivers every exec of a ${4 * perSpawner}-exec storm from 4 spawners, none twice, none lost`, async () => {
     const tag = uniqueTag('storm');
     const storm = fixture('storm');
+    const total = 4 * perSpawner;
     let out!: Awaited<ReturnType<typeof run>>;
     const { events, tracer } = await traceDuring(async () => {
-      out = await run(storm, ['4', '500', tag]);
+      out = await run(storm, ['4', String(perSpawner), tag]);
     });
-    expect(out.stdout).toContain('spawned=2000 failed=0');
+    expect(out.stdout).toContain(`spawned=${total} failed=0`);
     const seen = new Map<string, number>();
     for (const e of events) {
       const arg = e.argv[1];
       if (e.comm === 'true' && arg?.startsWith(`${tag}-`)) seen.set(arg, (seen.get(arg) ?? 0) + 1);
     }
-    expect(seen.size).toBe(2000);
+    expect(seen.size).toBe(total);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
-    for (let s = 0; s < 4; s++) for (let i = 0; i < 500; i++) expect(seen.has(`${tag}-${s}-${i}`)).toBe(true);
+    for (let s = 0; s < 4; s++) for (let i = 0; i < perSpawner; i++) expect(seen.has(`${tag}-${s}-${i}`)).toBe(true);
     expect(tracer.stats().lost).toBe(0);
-    expect(tracer.stats().events).toBeGreaterThanOrEqual(2000);
+    expect(tracer.stats().events).toBeGreaterThanOrEqual(total);
   });
 
   it('delivers execs that follow quiet spells while running, though an idle tracer stops its timer', async () => {
@@ -183,15 +185,20 @@ describe.skipIf(!kernel)('the real kernel', () => {
   });
 
   it('counts every exec it could not deliver when the ring overflows: none vanishes', async () => {
-    // spawnSync blocks the event loop, so nothing drains a small ring while
-    // 2,000 execs arrive: the kernel must drop, and must count each drop.
-    const tag = uniqueTag('overflow');
+    // spawnSync blocks the event loop, so nothing drains the ring while the
+    // execs arrive: the kernel must drop, and must count each drop. A long
+    // tag makes each record ~1 KiB, so the smallest ring the options allow
+    // for this argvLimit (32 KiB) holds ~30 of them, and even a scaled-down
+    // run (the kernel matrix) overflows it many times over.
+    const tag = `${uniqueTag('overflow')}-${'o'.repeat(800)}`;
+    const perSpawner = scaled(1000, 50);
+    const total = 2 * perSpawner;
     const { events, tracer } = await traceDuring(
       async () => {
-        const out = spawnSync(fixture('storm'), ['2', '1000', tag], { encoding: 'utf8' });
-        expect(out.stdout).toContain('spawned=2000 failed=0');
+        const out = spawnSync(fixture('storm'), ['2', String(perSpawner), tag], { encoding: 'utf8' });
+        expect(out.stdout).toContain(`spawned=${total} failed=0`);
       },
-      { argvLimit: 128, ringBufferSize: 32768 },
+      { argvLimit: 1024, ringBufferSize: 32768 },
     );
     const seen = new Map<string, number>();
     for (const e of events) {
@@ -200,10 +207,10 @@ describe.skipIf(!kernel)('the real kernel', () => {
     }
     const { lost } = tracer.stats();
     expect(lost).toBeGreaterThan(0);
-    expect(seen.size).toBeLessThan(2000);
+    expect(seen.size).toBeLessThan(total);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     // Other processes' drops can only add to `lost`; none of ours may vanish.
-    expect(seen.size + lost).toBeGreaterThanOrEqual(2000);
+    expect(seen.size + lost).toBeGreaterThanOrEqual(total);
   });
 
   it('truncates argv at the limit and reports the original length', async () => {

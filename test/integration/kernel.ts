@@ -32,6 +32,32 @@ if (skipReason !== undefined) {
 /** Use as `describe.skipIf(!kernel)`. */
 export const kernel = skipReason === undefined;
 
+/**
+ * The share of each storm and cycle count to run: 1 on a real machine. The
+ * kernel matrix (test/kernels/) runs these suites under qemu's software CPU,
+ * where one exec costs ~50 ms instead of ~0.5 ms, and sets
+ * EXEC_TRACER_TEST_SCALE=0.1 so a suite takes minutes, not an hour. The
+ * properties tested do not change with the count: none lost, none twice,
+ * every drop counted, nothing left behind.
+ */
+export const testScale = (() => {
+  const raw = process.env.EXEC_TRACER_TEST_SCALE;
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) throw new Error(`EXEC_TRACER_TEST_SCALE must be in (0, 1], got '${raw}'`);
+  return value;
+})();
+
+/** `n` scaled by testScale, at least `min`. */
+export function scaled(n: number, min = 1): number {
+  return Math.max(min, Math.round(n * testScale));
+}
+
+/** A wait of `ms` on a real machine, stretched where the counts are scaled down (emulation is that much slower). */
+export function patience(ms: number): number {
+  return Math.round(ms / testScale);
+}
+
 let cachedBinding: NativeBinding | undefined;
 /** The addon built by `npm run build:native`, loaded the way lib/ loads it. */
 export function realBinding(): NativeBinding {

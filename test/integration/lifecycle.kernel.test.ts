@@ -8,16 +8,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
+import { tsEntryArgs } from '../helpers/ts-entry.js';
 import {
-  eventually, kernel, kernelObjects, openFds, settledKernelObjects, ourPrograms, realBinding, root, run, uniqueTag,
+  eventually, kernel, kernelObjects, openFds, settledKernelObjects, ourPrograms, patience, realBinding, root, run, scaled, uniqueTag,
 } from './kernel.js';
 
 const child = join(root, 'test', 'fixtures', 'trace-child.ts');
 
 function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next: () => Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+  const proc = spawn(process.execPath, [...tsEntryArgs(child), ...args], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
   const seen: string[] = [];
@@ -40,8 +41,8 @@ function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next
       const line = lines.shift();
       if (line !== undefined) return resolve(line);
       const timer = setTimeout(
-        () => reject(new Error(`no line from trace-child ${args.join(' ')} within 20 s (so far: ${JSON.stringify(seen)})`)),
-        20_000,
+        () => reject(new Error(`no line from trace-child ${args.join(' ')} within ${patience(20)} s (so far: ${JSON.stringify(seen)})`)),
+        patience(20_000),
       );
       waiters.push((l) => {
         clearTimeout(timer);
@@ -52,7 +53,8 @@ function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next
 }
 
 describe.skipIf(!kernel)('kernel object lifecycle', () => {
-  it('returns file descriptors and kernel objects to baseline after 100 start/stop cycles', async () => {
+  const cycles = scaled(100, 10);
+  it(`returns file descriptors and kernel objects to baseline after ${cycles} start/stop cycles`, async () => {
     const binding = realBinding();
     // The first cycle warms up lazily opened fds (the loader's thread pool, ...).
     const warm = new ExecTracer({}, { binding });
@@ -61,7 +63,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     const fds = openFds();
     const objects = await settledKernelObjects();
 
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < cycles; i++) {
       const tracer = new ExecTracer({}, { binding });
       await tracer.start();
       if (i === 0) {
@@ -96,6 +98,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     try {
       expect(await c.next()).toBe('ready');
       expect(ourPrograms()).toBe(baseline + 1);
+      c.proc.stdin!.write('terminate the worker\n');
       expect(await c.next()).toBe('terminated');
       // The process is still alive: only the env cleanup hook can have freed it.
       expect(await eventually(() => ourPrograms() === baseline)).toBe(true);
@@ -117,7 +120,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     const tag = uniqueTag('tracefs');
     const result = await run('unshare', [
       '--mount', '--propagation', 'private', 'sh', '-c',
-      `mount -t tracefs tracefs /sys/kernel/tracing && exec "${process.execPath}" --import tsx "${child}" exec tracepoint ${tag}`,
+      `mount -t tracefs tracefs /sys/kernel/tracing && exec "${process.execPath}" ${tsEntryArgs(child).map((a) => `"${a}"`).join(' ')} exec tracepoint ${tag}`,
     ], { cwd: root });
     expect(result.stdout.trim()).toBe('seen tracepoint');
     expect(result.code).toBe(0);
