@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+//
+// exec-tracer without root: a process running as nobody (uid 65534) with
+// only CAP_BPF and CAP_PERFMON traces; one with no capability at all is
+// refused with EPERM and a hint that names them. setpriv (util-linux) drops
+// the privileges, the way a service manager's AmbientCapabilities= would.
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tsEntryArgs } from '../helpers/ts-entry.js';
+import { kernel, root, run, uniqueTag } from './kernel.js';
+
+const child = join(root, 'test', 'fixtures', 'trace-child.ts');
+const NOBODY = 65534;
+// Capability numbers (linux/capability.h): both exist since Linux 5.8.
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+// Before Linux 5.11 BPF maps are charged to RLIMIT_MEMLOCK, which a process
+// without CAP_SYS_RESOURCE cannot raise: the administrator raises it (ulimit
+// -l, systemd's LimitMEMLOCK=infinity), as done here on such kernels. Later
+// kernels charge the memory cgroup and ignore the limit (and these machines'
+// root lacks CAP_SYS_RESOURCE, so it could not raise it anyway).
+const [major = 0, minor = 0] = release().split('.').map(Number);
+const memlockCharged = major < 5 || (major === 5 && minor < 11);
+
+/** Runs FILE ARGS as nobody with exactly CAPS (effective, permitted and ambient). */
+function asNobody(caps: ('bpf' | 'perfmon')[], file: string, args: string[]) {
+  const set = ['-all', ...caps.map((c) => `+${c}`)].join(',');
+  const setpriv = [
+    'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups',
+    `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`,
+    file, ...args,
+  ];
+  const [command, ...rest] = memlockCharged ? ['prlimit', '--memlock=unlimited:unlimited', ...setpriv] : setpriv;
+  return run(command!, rest, { cwd: root });
+}
+
+/** The effective capability mask a process started by asNobody(caps) has. */
+async function effectiveCaps(caps: ('bpf' | 'perfmon')[]): Promise<bigint> {
+  const status = await asNobody(caps, '/bin/cat', ['/proc/self/status']);
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status.stdout)?.[1];
+  if (hex === undefined) throw new Error(`no CapEff in: ${status.stdout}${status.stderr}`);
+  return BigInt(`0x${hex}`);
+}
+
+describe.skipIf(!kernel)('privileges', () => {
+  it('traces as an unprivileged user that holds only CAP_BPF and CAP_PERFMON', async () => {
+    expect(await effectiveCaps(['bpf', 'perfmon'])).toBe((1n << CAP_BPF) | (1n << CAP_PERFMON));
+    const tag = uniqueTag('caps');
+    const result = await asNobody(['bpf', 'perfmon'], process.execPath, [...tsEntryArgs(child), 'exec', 'tp_btf', tag]);
+    expect(result.stdout.trim(), result.stderr).toBe('seen tp_btf');
+    expect(result.code).toBe(0);
+  });
+
+  it('refuses an unprivileged user without them with EPERM and a hint that names them', async () => {
+    expect(await effectiveCaps([])).toBe(0n);
+    const result = await asNobody([], process.execPath, [...tsEntryArgs(child), 'exec', 'tp_btf', uniqueTag('nocaps')]);
+    expect(result.code).toBe(1);
+    // trace-child prints "error <code> <the error>" for a failed start.
+    expect(result.stdout, result.stderr).toMatch(/^error EPERM ExecTracerError: exec-tracer: load: /);
+    expect(result.stdout).toMatch(/hint: run as root, or grant CAP_BPF and CAP_PERFMON/);
+  });
+});
