@@ -19,7 +19,10 @@ case "${1:-}" in
     packages+=(
       g++-aarch64-linux-gnu # the linux-arm64 prebuild, cross-compiled
       qemu-user-static      # runs Debian's arm64 Node to load that prebuild in a test
-      util-linux            # unshare, for the tracefs test in a private mount namespace
+      util-linux            # unshare, setpriv: the tracefs and privileges tests
+      qemu-system-x86       # the kernel matrix (npm run test:kernels) boots
+      qemu-system-arm       #   Debian's x86-64 and arm64 kernels
+      cpio                  #   from an initramfs built of cpio layers
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;

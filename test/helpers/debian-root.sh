@@ -3,12 +3,14 @@
 #
 # Unpacks Debian packages, with everything they depend on, into DEST: a root
 # that programs can be run against without installing anything on the host.
-# The tests use it twice:
+# The tests use it three times:
 #   - trixie arm64 nodejs: Debian's arm64 Node 20.19 (the first Debian nodejs
 #     that can require() an ES module), run by qemu-user:
 #       qemu-aarch64-static -L DEST DEST/usr/bin/node ...
 #   - bullseye amd64 libc6 libstdc++6: Debian 11's C and C++ runtimes (glibc
 #     2.31, GCC 10's libstdc++), run through that root's own dynamic loader.
+#   - trixie amd64/arm64 with coreutils, util-linux, bpftool...: the root file
+#     system of the kernel-matrix guests (test/kernels/run.ts).
 # Packages come from Debian's archive through apt with private lists, status
 # and cache (ARCH as the only architecture), so the host's dpkg and apt setup
 # are untouched.
@@ -43,9 +45,10 @@ for deb in "$work"/archives/*.deb; do
   dpkg-deb -x "$deb" "$dest.partial"
 done
 # A merged-/usr suite (trixie) ships /lib etc. as symlinks that base-files,
-# not libc6, would create.
-for dir in lib bin sbin; do
-  [ -e "$dest.partial/$dir" ] || ln -s "usr/$dir" "$dest.partial/$dir"
+# not libc6, would create. /lib64 holds x86-64's program interpreter
+# (/lib64/ld-linux-x86-64.so.2), which a kernel that execs the program needs.
+for dir in lib bin sbin lib64; do
+  [ -e "$dest.partial/$dir" ] || [ ! -d "$dest.partial/usr/$dir" ] || ln -s "usr/$dir" "$dest.partial/$dir"
 done
 echo "$stamp" > "$dest.partial/.exec-tracer-root"
 rm -rf "$dest"
