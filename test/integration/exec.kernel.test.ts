@@ -188,10 +188,10 @@ describe.skipIf(!kernel)('the real kernel', () => {
     // spawnSync blocks the event loop, so nothing drains the ring while the
     // execs arrive: the kernel must drop, and must count each drop. A long
     // tag makes each record ~1 KiB, so the smallest ring the options allow
-    // for this argvLimit (32 KiB) holds ~30 of them, and even a scaled-down
-    // run (the kernel matrix) overflows it many times over.
+    // for this argvLimit (32 KiB) holds ~30 of them, and even the kernel
+    // matrix's scaled-down run (80 execs) overflows it.
     const tag = `${uniqueTag('overflow')}-${'o'.repeat(800)}`;
-    const perSpawner = scaled(1000, 50);
+    const perSpawner = scaled(1000, 40);
     const total = 2 * perSpawner;
     const { events, tracer } = await traceDuring(
       async () => {

@@ -37,7 +37,7 @@ echo "exec-tracer-guest: Linux $(uname -r) $(uname -m), $(nproc) CPU(s), up $(cu
 cd /project
 # One worker process for all the files: each new one costs seconds here.
 # shellcheck disable=SC2086 # FILES is a list
-node node_modules/vitest/vitest.mjs run $FILES --poolOptions.forks.singleFork \
+node node_modules/vitest/vitest.mjs run $FILES --poolOptions.forks.singleFork --configLoader native \
   --reporter=default --reporter=json --outputFile=/tmp/report.json \
   --testTimeout="$EXEC_TRACER_GUEST_TEST_TIMEOUT_MS" --hookTimeout="$EXEC_TRACER_GUEST_TEST_TIMEOUT_MS"
 rc=$?
