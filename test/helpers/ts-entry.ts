@@ -5,8 +5,8 @@
 //
 // Under the kernel matrix's emulated CPUs (test/kernels/) tsx's loader alone
 // costs ~10 s per process, more than most tests take. There the same entry
-// points are bundled with esbuild on the host beforehand (bundleTsEntries)
-// and EXEC_TRACER_TS_BUNDLES names their directory in the guest: the child
+// points are bundled with esbuild on the host beforehand (test/kernels/
+// layers.ts) and EXEC_TRACER_TS_BUNDLES names their directory in the guest: the child
 // then runs that bundle, which is the same code as plain JavaScript.
 import { join, relative } from 'node:path';
 import { root } from './process.js';

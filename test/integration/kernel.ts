@@ -36,7 +36,7 @@ export const kernel = skipReason === undefined;
  * The share of each storm and cycle count to run: 1 on a real machine. The
  * kernel matrix (test/kernels/) runs these suites under qemu's software CPU,
  * where one exec costs ~50 ms instead of ~0.5 ms, and sets
- * EXEC_TRACER_TEST_SCALE=0.1 so a suite takes minutes, not an hour. The
+ * EXEC_TRACER_TEST_SCALE (0.02) so a suite takes minutes, not an hour. The
  * properties tested do not change with the count: none lost, none twice,
  * every drop counted, nothing left behind.
  */
@@ -53,9 +53,13 @@ export function scaled(n: number, min = 1): number {
   return Math.max(min, Math.round(n * testScale));
 }
 
-/** A wait of `ms` on a real machine, stretched where the counts are scaled down (emulation is that much slower). */
+/**
+ * A wait of `ms` on a real machine, stretched where the counts are scaled
+ * down: under emulation a process starts ~10x slower (an exec, more; but the
+ * waits are for processes to start and answer).
+ */
 export function patience(ms: number): number {
-  return Math.round(ms / testScale);
+  return Math.round(ms * Math.min(10, 1 / testScale));
 }
 
 let cachedBinding: NativeBinding | undefined;

@@ -205,8 +205,8 @@ function projectLayer(root: string, cache: string, arch: Arch, options: ProjectO
   const project = join(dir, 'project');
   for (const file of ['package.json', 'tsconfig.json', 'vitest.config.ts']) cpSync(join(root, file), join(project, file));
   for (const tree of ['lib', 'types', 'test', 'examples', 'dist']) cpSync(join(root, tree), join(project, tree), { recursive: true });
-  mkdirSync(join(project, spec.addonInGuest, '..'), { recursive: true });
-  copyFileSync(join(root, spec.addon), join(project, spec.addonInGuest));
+  mkdirSync(join(project, spec.addon, '..'), { recursive: true });
+  copyFileSync(join(root, spec.addon), join(project, spec.addon));
 
   // The tests compile a fixture when its binary is missing or older than its
   // source; the guest has no compiler, so each is built here, for that CPU,

@@ -17,9 +17,8 @@ export interface ArchSpec {
   /** C compiler and strip for that CPU, on this x64 host. */
   cc: string;
   strip: string;
-  /** The addon the guest loads, and where node-gyp-build finds it there. */
+  /** The addon the guest loads, at the same path in the guest's /project (where node-gyp-build looks). */
   addon: string;
-  addonInGuest: string;
 }
 
 export const ARCHES: Record<Arch, ArchSpec> = {
@@ -32,7 +31,6 @@ export const ARCHES: Record<Arch, ArchSpec> = {
     strip: 'strip',
     // The build `npm test` tests: the same sources, this host's compiler.
     addon: 'build/Release/exec_tracer.node',
-    addonInGuest: 'build/Release/exec_tracer.node',
   },
   arm64: {
     node: 'arm64',
@@ -47,7 +45,6 @@ export const ARCHES: Record<Arch, ArchSpec> = {
     strip: 'aarch64-linux-gnu-strip',
     // The binary the package ships (scripts/prebuild.cjs --arch arm64).
     addon: 'prebuilds/linux-arm64/node.napi.glibc.node',
-    addonInGuest: 'prebuilds/linux-arm64/node.napi.glibc.node',
   },
 };
 
