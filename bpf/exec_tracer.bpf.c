@@ -12,6 +12,10 @@
 #include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
+#include "task.h"
+
+/* Every offset into a record stays below what clamp_offset() masks with. */
+_Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX < (1 << 21), "record offsets exceed 2^21");
 
 /* The probe_read helpers are GPL-only; dual licensing keeps them available. */
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -21,6 +25,8 @@ const volatile __u32 argv_limit = 8192;
 /* Ring fill (bytes) above which a record forces a wakeup; below it the
  * consumer's timer drains. 0: the kernel's default wakeup per record. */
 const volatile __u64 wakeup_bytes = 0;
+/* enum et_context: which parts of the context each record carries. */
+const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERP | ET_CONTEXT_CWD;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -50,7 +56,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct et_exec_record) + ET_FILENAME_MAX + 8192);
+	__uint(value_size, ET_SCRATCH_SIZE(8192));
 } scratch SEC(".maps");
 
 static __always_inline void count_drop(void)
@@ -100,14 +106,21 @@ struct task_facts {
 	struct pid *thread_pid;
 	unsigned long arg_start;
 	unsigned long arg_end;
+	struct file *exe_file;
+	struct path root;
+	struct path pwd;
+	const char *interp; /* NULL: no interpreter ran the file */
+	bool interp_unknown;
 };
 
 /* tp_btf hands over trusted BTF pointers: plain loads (a fault reads as 0),
  * no helper call per field. This is most of the BPF time it saves. */
-static __always_inline void facts_direct(struct task_struct *task, struct task_facts *f)
+static __always_inline void facts_direct(struct task_struct *task, struct linux_binprm *bprm,
+					 struct task_facts *f)
 {
 	struct task_struct *parent = task->real_parent;
 	struct mm_struct *mm = task->mm;
+	struct fs_struct *fs = task->fs;
 
 	/* After de_thread() the exec'ing thread carries the leader's start time,
 	 * so this is the process's identity, stable across its execs. */
@@ -118,6 +131,15 @@ static __always_inline void facts_direct(struct task_struct *task, struct task_f
 	f->thread_pid = task->thread_pid;
 	f->arg_start = mm->arg_start;
 	f->arg_end = mm->arg_end;
+	f->exe_file = mm->exe_file;
+	/* Probe reads: the walk takes plain integers (bpf/task.h says why), and
+	 * the verifier does not let a trusted pointer pass for one. */
+	bpf_core_read(&f->root, sizeof(f->root), &fs->root);
+	bpf_core_read(&f->pwd, sizeof(f->pwd), &fs->pwd);
+	/* Without an interpreter, interp is the filename pointer itself
+	 * (fs/exec.c); binfmt_script and binfmt_misc replace it. */
+	f->interp = bprm->interp != bprm->filename ? bprm->interp : NULL;
+	f->interp_unknown = false;
 }
 
 /* The classic tracepoint only has the task's address: probe reads. */
@@ -130,6 +152,86 @@ static __always_inline void facts_probed(struct task_struct *task, struct task_f
 	f->thread_pid = BPF_CORE_READ(task, thread_pid);
 	f->arg_start = BPF_CORE_READ(task, mm, arg_start);
 	f->arg_end = BPF_CORE_READ(task, mm, arg_end);
+	f->exe_file = BPF_CORE_READ(task, mm, exe_file);
+	f->root = BPF_CORE_READ(task, fs, root);
+	f->pwd = BPF_CORE_READ(task, fs, pwd);
+	f->interp = NULL;
+	f->interp_unknown = true;
+}
+
+/*
+ * Appends the path of `path`, as the task sees it from `root`, at data + at.
+ * Returns its length; sets `cut_flag` when the walk was cut.
+ */
+static __always_inline __u64 append_path(struct et_exec_record *r, char *data, __u64 at,
+					 const struct path *path, const struct path *root,
+					 __u16 cut_flag)
+{
+	int walked = walk_path((__u64)path->dentry, (__u64)path->mnt, (__u64)root->dentry,
+			       (__u64)root->mnt);
+	char *ws = walk_workspace();
+	__u64 pos, len;
+
+	if (walked < 0 || !ws)
+		return 0;
+	if (walked & ET_WALK_CUT)
+		r->context_flags |= cut_flag;
+	pos = mask_bits(walked, ET_PATH_MAX - 1);
+	len = clamp_max(ET_PATH_MAX - pos, ET_PATH_MAX - 1);
+	at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + 2 * (ET_PATH_MAX - 1));
+	if (bpf_probe_read_kernel(data + at, len, ws + pos))
+		return 0;
+	return len;
+}
+
+/* The context after argv at data + at: exe path, file identity, interpreter, cwd. */
+static __always_inline __u64 append_context(struct et_exec_record *r, char *data, __u64 at,
+					    const struct task_facts *f)
+{
+	struct file *file = f->exe_file;
+	__u64 len, start = at;
+	long n;
+
+	r->exe_ino = 0;
+	r->exe_ctime_ns = 0;
+	r->exe_dev = 0;
+	r->exe_mode = 0;
+	r->exe_len = 0;
+	r->interp_len = 0;
+	r->cwd_len = 0;
+	r->context = context;
+	r->context_flags = 0;
+
+	if ((context & ET_CONTEXT_EXE) && file) {
+		struct path exe_path = {};
+
+		bpf_core_read(&exe_path, sizeof(exe_path), &file->f_path);
+		len = append_path(r, data, at, &exe_path, &f->root, ET_CTX_EXE_TRUNCATED);
+		r->exe_len = len;
+		at += len;
+	}
+	if ((context & ET_CONTEXT_FILE) && file)
+		read_exe_identity(r, file);
+	if (context & ET_CONTEXT_INTERP) {
+		if (f->interp_unknown) {
+			r->context_flags |= ET_CTX_INTERP_UNKNOWN;
+		} else if (f->interp) {
+			at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + ET_PATH_MAX - 1);
+			n = bpf_probe_read_kernel_str(data + at, ET_PATH_MAX, f->interp);
+			if (n > 0) {
+				len = clamp_max(n - 1, ET_PATH_MAX - 1);
+				r->interp_len = len;
+				r->context_flags |= ET_CTX_INTERP;
+				at += len;
+			}
+		}
+	}
+	if (context & ET_CONTEXT_CWD) {
+		len = append_path(r, data, at, &f->pwd, &f->root, ET_CTX_CWD_TRUNCATED);
+		r->cwd_len = len;
+		at += len;
+	}
+	return at - start;
 }
 
 static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
@@ -138,7 +240,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
-	__u64 argv_size, argv_len, filename_len, size, uid_gid, flags;
+	__u64 argv_size, argv_len, filename_len, context_len, size, uid_gid, flags;
 	long n;
 	char *data;
 
@@ -194,9 +296,10 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 		argv_len = 0;
 	}
 	r->argv_len = argv_len;
-	/* Restated at the call: the scratch slot holds exactly this much. */
-	size = clamp_max(sizeof(*r) + filename_len + argv_len,
-			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit);
+	context_len = append_context(r, data, filename_len + argv_len, f);
+	/* Restated at the call: the scratch slot holds at least this much. */
+	size = clamp_max(sizeof(*r) + filename_len + argv_len + context_len,
+			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX);
 	r->hdr.size = size;
 
 	if (consumer_idle)
@@ -219,7 +322,7 @@ int BPF_PROG(handle_exec_btf, struct task_struct *p, pid_t old_pid, struct linux
 {
 	struct task_facts facts;
 
-	facts_direct(p, &facts);
+	facts_direct(p, bprm, &facts);
 	return emit_exec(&facts, old_pid, bprm->filename, bprm->argc);
 }
 

@@ -20,6 +20,19 @@
 /* Upper bound for the argv byte limit knob; the scratch map is sized to the
  * chosen limit at load time, so this only bounds what may be asked for. */
 #define ET_ARGV_LIMIT_MAX (1u << 20)
+/* Bytes a record may hold after argv: three paths, each without its NUL. */
+#define ET_CONTEXT_MAX (3 * (ET_PATH_MAX - 1))
+/* The scratch slot: the largest record, plus the NUL a string read may
+ * write past the last path. */
+#define ET_SCRATCH_SIZE(argv_limit)                                             \
+	(sizeof(struct et_exec_record) + (ET_FILENAME_MAX - 1) + (argv_limit) + \
+	 ET_CONTEXT_MAX + 1)
+
+/* The longest path stored for exe, interpreter and cwd, with its NUL (PATH_MAX). */
+#define ET_PATH_MAX 4096
+/* Steps of a path walk (components plus mount crossings): deeper is cut and
+ * flagged. Bounded by what the 5.10 verifier accepts in one program. */
+#define ET_PATH_DEPTH 64
 
 /* Slots of the drop counter (indexed by CPU, wrapping): bounds its .bss size. */
 #define ET_DROP_SLOTS 256
@@ -39,6 +52,31 @@ enum et_exec_flags {
 	ET_EXEC_FILENAME_FAULT = 1 << 2,
 	/* argc was not available (classic tracepoint); argc counts stored args */
 	ET_EXEC_ARGC_UNKNOWN = 1 << 3,
+};
+
+/* Which parts of the context a record carries (the `context` knob). */
+enum et_context {
+	ET_CONTEXT_EXE = 1 << 0,    /* exe path (a walk) */
+	ET_CONTEXT_FILE = 1 << 1,   /* exe_ino, exe_dev, exe_ctime_ns, exe_mode, file flags */
+	ET_CONTEXT_INTERP = 1 << 2, /* bprm->interp */
+	ET_CONTEXT_CWD = 1 << 3,    /* cwd path (a walk) */
+};
+
+enum et_context_flags {
+	/* the exe walk stopped short of the root: exe is a true suffix */
+	ET_CTX_EXE_TRUNCATED = 1 << 0,
+	/* the cwd walk stopped short of the root: cwd is a true suffix */
+	ET_CTX_CWD_TRUNCATED = 1 << 1,
+	/* the exe file had no links (nlink == 0) */
+	ET_CTX_EXE_DELETED = 1 << 2,
+	/* the exe file is a memfd */
+	ET_CTX_EXE_MEMFD = 1 << 3,
+	/* the exe file is on overlayfs and has an upper-layer dentry */
+	ET_CTX_EXE_UPPER_LAYER = 1 << 4,
+	/* an interpreter ran the file: interp_len bytes are its path */
+	ET_CTX_INTERP = 1 << 5,
+	/* the hook cannot see the interpreter (classic tracepoint: no bprm) */
+	ET_CTX_INTERP_UNKNOWN = 1 << 6,
 };
 
 /* How the program was attached, reported back to user space. */
@@ -72,9 +110,21 @@ struct et_exec_record {
 	__u16 filename_len;         /* filename bytes stored (no NUL) */
 	__u16 flags;                /* enum et_exec_flags */
 	char comm[ET_COMM_LEN];     /* task comm after the exec, NUL padded */
-	/* then: filename_len bytes of bprm->filename, then argv_len bytes of argv
+	/* What really ran and where (zero for a part the context knob leaves out). */
+	__u64 exe_ino;              /* inode number of mm->exe_file */
+	__s64 exe_ctime_ns;         /* its ctime, ns since the epoch */
+	__u32 exe_dev;              /* its superblock's dev_t (kernel encoding) */
+	__u16 exe_mode;             /* its i_mode: type and permission bits */
+	__u16 exe_len;              /* exe path bytes stored (no NUL) */
+	__u16 interp_len;           /* interpreter path bytes stored (no NUL) */
+	__u16 cwd_len;              /* cwd path bytes stored (no NUL) */
+	__u16 context;              /* enum et_context: the parts collected */
+	__u16 context_flags;        /* enum et_context_flags */
+	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
-	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set). */
+	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then
+	 * exe_len, interp_len and cwd_len bytes of those paths. Older decoders
+	 * stop after argv: the paths come last. */
 };
 
 #endif /* EXEC_TRACER_H */

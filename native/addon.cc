@@ -170,6 +170,7 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   load.argv_limit = RequireUint(options, "argvLimit");
   load.ring_buffer_size = RequireUint(options, "ringBufferSize");
   load.wakeup_bytes = RequireUint(options, "wakeupBytes");
+  load.context = RequireUint(options, "context");
   if (load.argv_limit > ET_ARGV_LIMIT_MAX)
     throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
   Napi::Value attach = options.Get("attach");
@@ -229,6 +230,15 @@ Napi::Object Layout(Napi::Env env) {
   exec.Set("flags", number(offsetof(et_exec_record, flags)));
   exec.Set("comm", number(offsetof(et_exec_record, comm)));
   exec.Set("commLength", number(ET_COMM_LEN));
+  exec.Set("exeIno", number(offsetof(et_exec_record, exe_ino)));
+  exec.Set("exeCtimeNs", number(offsetof(et_exec_record, exe_ctime_ns)));
+  exec.Set("exeDev", number(offsetof(et_exec_record, exe_dev)));
+  exec.Set("exeMode", number(offsetof(et_exec_record, exe_mode)));
+  exec.Set("exeLen", number(offsetof(et_exec_record, exe_len)));
+  exec.Set("interpLen", number(offsetof(et_exec_record, interp_len)));
+  exec.Set("cwdLen", number(offsetof(et_exec_record, cwd_len)));
+  exec.Set("context", number(offsetof(et_exec_record, context)));
+  exec.Set("contextFlags", number(offsetof(et_exec_record, context_flags)));
   exec.Set("length", number(sizeof(et_exec_record)));
 
   Napi::Object flags = Napi::Object::New(env);
@@ -237,10 +247,29 @@ Napi::Object Layout(Napi::Env env) {
   flags.Set("filenameFault", number(ET_EXEC_FILENAME_FAULT));
   flags.Set("argcUnknown", number(ET_EXEC_ARGC_UNKNOWN));
 
+  Napi::Object context = Napi::Object::New(env);
+  context.Set("exe", number(ET_CONTEXT_EXE));
+  context.Set("file", number(ET_CONTEXT_FILE));
+  context.Set("interpreter", number(ET_CONTEXT_INTERP));
+  context.Set("cwd", number(ET_CONTEXT_CWD));
+
+  Napi::Object contextFlags = Napi::Object::New(env);
+  contextFlags.Set("exeTruncated", number(ET_CTX_EXE_TRUNCATED));
+  contextFlags.Set("cwdTruncated", number(ET_CTX_CWD_TRUNCATED));
+  contextFlags.Set("exeDeleted", number(ET_CTX_EXE_DELETED));
+  contextFlags.Set("exeMemfd", number(ET_CTX_EXE_MEMFD));
+  contextFlags.Set("exeUpperLayer", number(ET_CTX_EXE_UPPER_LAYER));
+  contextFlags.Set("interpreter", number(ET_CTX_INTERP));
+  contextFlags.Set("interpreterUnknown", number(ET_CTX_INTERP_UNKNOWN));
+
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("header", header);
   layout.Set("exec", exec);
   layout.Set("flags", flags);
+  layout.Set("context", context);
+  layout.Set("contextFlags", contextFlags);
+  layout.Set("pathMax", number(ET_PATH_MAX));
+  layout.Set("pathDepth", number(ET_PATH_DEPTH));
   layout.Set("argvLimitMax", number(ET_ARGV_LIMIT_MAX));
   return layout;
 }

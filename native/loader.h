@@ -20,6 +20,7 @@ struct LoadOptions {
   uint32_t argv_limit = 8192;
   uint32_t ring_buffer_size = 1u << 21;
   uint64_t wakeup_bytes = 0;
+  uint32_t context = 0;  // enum et_context bits
   AttachMode attach = AttachMode::Auto;
 };
 

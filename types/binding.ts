@@ -25,6 +25,8 @@ export interface NativeOpenOptions {
   /** Most bytes of records handed to JS in one batch. */
   batchBytes: number;
   attach: AttachMode;
+  /** Bits of `RecordLayout.context`: the parts of the context to collect. */
+  context: number;
 }
 
 /**
@@ -106,6 +108,15 @@ export interface RecordLayout {
     flags: number;
     comm: number;
     commLength: number;
+    exeIno: number;
+    exeCtimeNs: number;
+    exeDev: number;
+    exeMode: number;
+    exeLen: number;
+    interpLen: number;
+    cwdLen: number;
+    context: number;
+    contextFlags: number;
     /** sizeof(struct et_exec_record): where the variable part begins. */
     length: number;
   };
@@ -115,6 +126,22 @@ export interface RecordLayout {
     filenameFault: number;
     argcUnknown: number;
   };
+  /** Bits of `context` (enum et_context): the parts a record carries. */
+  context: { exe: number; file: number; interpreter: number; cwd: number };
+  /** Bits of `context_flags` (enum et_context_flags). */
+  contextFlags: {
+    exeTruncated: number;
+    cwdTruncated: number;
+    exeDeleted: number;
+    exeMemfd: number;
+    exeUpperLayer: number;
+    interpreter: number;
+    interpreterUnknown: number;
+  };
+  /** Longest stored path plus its NUL (PATH_MAX), in bytes. */
+  pathMax: number;
+  /** Steps of a path walk (components and mount crossings) before it is cut. */
+  pathDepth: number;
   /** Upper bound accepted for `argvLimit`. */
   argvLimitMax: number;
 }
