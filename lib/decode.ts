@@ -14,6 +14,10 @@ import { LAYOUT } from './layout.js';
 const H = LAYOUT.header;
 const X = LAYOUT.exec;
 const F = LAYOUT.flags;
+const C = LAYOUT.contextFlags;
+/** The exec record before the context fields: records of an older kernel object. */
+const EXEC_LENGTH_V1 = X.comm + X.commLength;
+const EMPTY = Buffer.alloc(0);
 
 /** Converts the kernel's boot clock to wall-clock time. */
 export interface Clock {
@@ -60,6 +64,7 @@ class Exec implements ExecEvent {
   #bounds?: number[];
   #argv?: string[];
   #rawArgv?: Buffer[];
+  #pathTexts?: string[];
 
   constructor(buf: Buffer, at: number, clock: Clock) {
     this.#buf = buf;
@@ -152,6 +157,114 @@ class Exec implements ExecEvent {
     return this.#argv;
   }
 
+  /** Where the context's paths begin; 0 when the record has no context fields. */
+  #contextStart(): number {
+    const fixed = this.#fixedSize();
+    return fixed < X.length ? 0 : this.#at + fixed + this.#filenameLen + this.#argvLen;
+  }
+
+  /** A context field of the record; 0 for a record written before it existed. */
+  #u16(offset: number): number {
+    return this.#fixedSize() < X.length ? 0 : this.#buf.readUInt16LE(this.#at + offset);
+  }
+
+  #contextFlag(bit: number): boolean {
+    return (this.#u16(X.contextFlags) & bit) !== 0;
+  }
+
+  /** The bounds of the nth context path: 0 exe, 1 interpreter, 2 cwd. */
+  #path(n: 0 | 1 | 2): [number, number] {
+    let start = this.#contextStart();
+    if (start === 0) return [0, 0];
+    const exe = this.#u16(X.exeLen);
+    const interp = this.#u16(X.interpLen);
+    if (n === 0) return [start, start + exe];
+    start += exe;
+    if (n === 1) return [start, start + interp];
+    start += interp;
+    return [start, start + this.#u16(X.cwdLen)];
+  }
+
+  #pathBytes(n: 0 | 1 | 2): Buffer {
+    const [start, end] = this.#path(n);
+    return start === end ? EMPTY : this.#buf.subarray(start, end);
+  }
+
+  /** The nth context path decoded, once. */
+  #pathText(n: 0 | 1 | 2): string {
+    const texts = (this.#pathTexts ??= []);
+    if (texts[n] === undefined) {
+      const [start, end] = this.#path(n);
+      texts[n] = this.#buf.toString('utf8', start, end);
+    }
+    return texts[n];
+  }
+
+  get rawExe(): Buffer {
+    return this.#pathBytes(0);
+  }
+
+  get exe(): string {
+    return this.#pathText(0);
+  }
+
+  get exeTruncated(): boolean {
+    return this.#contextFlag(C.exeTruncated);
+  }
+
+  get exeInode(): bigint {
+    return this.#fixedSize() < X.length ? 0n : this.#buf.readBigUInt64LE(this.#at + X.exeIno);
+  }
+
+  get exeDevice(): number {
+    if (this.#fixedSize() < X.length) return 0;
+    // The kernel's dev_t (major << 20 | minor) in stat(2)'s encoding.
+    const dev = this.#buf.readUInt32LE(this.#at + X.exeDev);
+    const major = dev >>> 20;
+    const minor = dev & 0xfffff;
+    return (minor & 0xff) + major * 0x100 + (minor - (minor & 0xff)) * 0x1000;
+  }
+
+  get exeCtimeNs(): bigint {
+    return this.#fixedSize() < X.length ? 0n : this.#buf.readBigInt64LE(this.#at + X.exeCtimeNs);
+  }
+
+  get exeMode(): number {
+    return this.#u16(X.exeMode);
+  }
+
+  get exeDeleted(): boolean {
+    return this.#contextFlag(C.exeDeleted);
+  }
+
+  get exeMemfd(): boolean {
+    return this.#contextFlag(C.exeMemfd);
+  }
+
+  get exeUpperLayer(): boolean {
+    return this.#contextFlag(C.exeUpperLayer);
+  }
+
+  get rawInterpreter(): Buffer | undefined {
+    return this.#contextFlag(C.interpreter) ? this.#pathBytes(1) : undefined;
+  }
+
+  get interpreter(): string | undefined {
+    return this.#contextFlag(C.interpreter) ? this.#pathText(1) : undefined;
+  }
+
+  get rawCwd(): Buffer {
+    return this.#pathBytes(2);
+  }
+
+  get cwd(): string {
+    return this.#pathText(2);
+  }
+
+  get cwdTruncated(): boolean {
+    return this.#contextFlag(C.cwdTruncated);
+  }
+
   get argc(): number {
     return this.#argcUnknown ? this.#argBounds().length / 2 : this.#argc;
   }
@@ -183,6 +296,10 @@ class Exec implements ExecEvent {
       filenameFault: this.filenameFault, cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
       time: this.time.toISOString(), startBootNs: String(this.startBootNs),
       parentStartBootNs: String(this.parentStartBootNs), execId: this.execId, parentExecId: this.parentExecId,
+      exe: this.exe, exeTruncated: this.exeTruncated, exeInode: String(this.exeInode), exeDevice: this.exeDevice,
+      exeCtimeNs: String(this.exeCtimeNs), exeMode: this.exeMode, exeDeleted: this.exeDeleted,
+      exeMemfd: this.exeMemfd, exeUpperLayer: this.exeUpperLayer, interpreter: this.interpreter,
+      cwd: this.cwd, cwdTruncated: this.cwdTruncated,
     };
   }
 
@@ -216,8 +333,11 @@ export function decodeBatch(batch: Buffer, clock: Clock): DecodedBatch {
       return { events, unknown, error: malformed(`sizes that do not fit (size ${size}, fixed ${fixed})`, at) };
     const type = batch.readUInt16LE(at + H.type);
     if (type === X.type) {
-      if (fixed < X.length) return { events, unknown, error: malformed(`a short exec record (${fixed})`, at) };
-      const variable = batch.readUInt16LE(at + X.filenameLen) + batch.readUInt32LE(at + X.argvLen);
+      if (fixed < EXEC_LENGTH_V1) return { events, unknown, error: malformed(`a short exec record (${fixed})`, at) };
+      let variable = batch.readUInt16LE(at + X.filenameLen) + batch.readUInt32LE(at + X.argvLen);
+      if (fixed >= X.length)
+        variable +=
+          batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
       if (fixed + variable > size)
         return { events, unknown, error: malformed(`lengths past the record's end (${variable})`, at) };
       events.push(new Exec(batch, at, clock));

@@ -10,6 +10,7 @@ export { decodeBatch, DecodeError, type DecodedBatch, type Clock } from './decod
 export { LAYOUT } from './layout.js';
 export type {
   ExecEvent,
+  ExecContextOptions,
   ExecEventsOptions,
   ExecTracerDeps,
   ExecTracerErrorCode,

@@ -2,7 +2,7 @@
 //
 // Every option is checked and defaulted here, before the addon is touched.
 import type { NativeOpenOptions, RecordLayout } from '../types/binding.js';
-import type { ExecTracerOptions } from '../types/index.js';
+import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
 import { LAYOUT } from './layout.js';
 
 /** Validated options, in the user's terms. */
@@ -11,6 +11,7 @@ export interface ResolvedOptions {
   ringBufferSize: number;
   maxLatencyMs: number;
   attach: 'auto' | 'tp_btf' | 'tracepoint';
+  context: Required<ExecContextOptions>;
   signal?: AbortSignal;
 }
 
@@ -28,7 +29,8 @@ export const BATCH_BYTES = 256 * 1024;
 const SAFETY_DRAIN_MS = 100;
 const MAX_RING = 1024 * 1024 * 1024;
 const MAX_LATENCY_MS = 10_000;
-const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach']);
+const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context']);
+const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd'] as const;
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -78,11 +80,15 @@ export function resolveOptions(
     if ((ringBufferSize & (ringBufferSize - 1)) !== 0)
       throw new RangeError(`options.ringBufferSize must be a power of two, got ${ringBufferSize}`);
   }
-  const largestRecord = layout.exec.length + 4096 + argvLimit;
+  const context = resolveContext(o.context);
+  // Each path the context stores may take PATH_MAX - 1 bytes.
+  const paths = Number(context.exe) + Number(context.interpreter) + Number(context.cwd);
+  const largestRecord = layout.exec.length + 4096 + argvLimit + paths * (layout.pathMax - 1);
   if (ringBufferSize < 4 * largestRecord)
     throw new RangeError(
       `options.ringBufferSize (${ringBufferSize}) must hold at least 4 of the largest records ` +
-        `argvLimit ${argvLimit} allows (4 × ${largestRecord} bytes): raise it or lower argvLimit`,
+        `argvLimit ${argvLimit} and the context paths allow (4 × ${largestRecord} bytes): ` +
+        'raise it, or lower argvLimit, or collect fewer paths (options.context)',
     );
 
   let maxLatencyMs: number = DEFAULTS.maxLatencyMs;
@@ -101,11 +107,32 @@ export function resolveOptions(
     attach = o.attach;
   }
 
-  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach };
+  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach, context };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
     resolved.signal = o.signal;
+  }
+  return resolved;
+}
+
+/** `options.context`: true (the default) or false for every part, or an object of parts (missing ones on). */
+function resolveContext(value: unknown): Required<ExecContextOptions> {
+  if (value === undefined || value === true) return { exe: true, file: true, interpreter: true, cwd: true };
+  if (value === false) return { exe: false, file: false, interpreter: false, cwd: false };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new TypeError(`options.context must be a boolean or an object, got ${show(value)}`);
+  const o = value as Record<string, unknown>;
+  const parts = new Set<string>(CONTEXT_PARTS);
+  for (const key of Object.keys(o)) {
+    if (!parts.has(key)) throw new TypeError(`options.context.${key} is not a part (known: ${CONTEXT_PARTS.join(', ')})`);
+  }
+  const resolved = { exe: true, file: true, interpreter: true, cwd: true };
+  for (const part of CONTEXT_PARTS) {
+    const on = o[part];
+    if (on === undefined) continue;
+    if (typeof on !== 'boolean') throw new TypeError(`options.context.${part} must be a boolean, got ${show(on)}`);
+    resolved[part] = on;
   }
   return resolved;
 }
@@ -137,8 +164,14 @@ export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
 }
 
 /** What the addon is asked for: the policy behind each knob lives here. */
-export function nativeOptions(o: ResolvedOptions): NativeOpenOptions {
+export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT): NativeOpenOptions {
   const lowLatency = o.maxLatencyMs === 0;
+  const bits = layout.context;
+  const context =
+    (o.context.exe ? bits.exe : 0) |
+    (o.context.file ? bits.file : 0) |
+    (o.context.interpreter ? bits.interpreter : 0) |
+    (o.context.cwd ? bits.cwd : 0);
   return {
     argvLimit: o.argvLimit,
     ringBufferSize: o.ringBufferSize,
@@ -149,5 +182,6 @@ export function nativeOptions(o: ResolvedOptions): NativeOpenOptions {
     drainIntervalMs: lowLatency ? SAFETY_DRAIN_MS : Math.max(1, Math.round(o.maxLatencyMs)),
     batchBytes: BATCH_BYTES,
     attach: o.attach,
+    context,
   };
 }

@@ -118,7 +118,7 @@ export class ExecTracer extends EventEmitter {
       // The real page size is known only now for the default binding.
       if (!this.#injected) resolveOptions(this.#publicOptions(), binding.pageSize, binding.layout);
       this.#clock.epochOffsetNs = BigInt(Date.now()) * 1_000_000n - binding.bootTimeNs();
-      native = await binding.open(nativeOptions(this.#options));
+      native = await binding.open(nativeOptions(this.#options, binding.layout));
     } catch (error) {
       this.#finish();
       throw error instanceof ExecTracerError || error instanceof RangeError ? error : fromNative(error);

@@ -60,6 +60,97 @@ export interface ExecEvent {
   readonly execId: string;
   /** The parent's identity, in the same form as `execId`. */
   readonly parentExecId: string;
+
+  // What really ran, and where. Each part is collected in the kernel at the
+  // exec (see `ExecTracerOptions.context`); a part turned off reads as empty:
+  // '' and an empty Buffer, 0 / 0n, false, undefined.
+
+  /**
+   * The absolute path of the file the new image was loaded from
+   * (`mm->exe_file`), as the process sees it from its own root: a chrooted or
+   * containerised process shows its own view, a symlink (`/bin/sh`) shows its
+   * target, an `execveat` or `fexecve` shows the real file rather than
+   * `/dev/fd/N`. Built in the kernel by walking the file's dentries and mounts
+   * up to the process's root, like `d_path()`, with no `" (deleted)"` suffix
+   * (see `exeDeleted`). A file outside the process's root shows its path from
+   * the root of its mount namespace; a memfd shows `/memfd:<name>`.
+   * The walk takes at most 64 steps (components plus mount crossings) and
+   * 4095 bytes; a longer path is cut and flagged by `exeTruncated`.
+   * UTF-8 decoded; `rawExe` has the exact bytes.
+   */
+  readonly exe: string;
+  /** The exact bytes of `exe`. */
+  readonly rawExe: Buffer;
+  /**
+   * `exe` is cut: the walk hit its bound (64 steps or 4095 bytes) before the
+   * process's root. What is kept is the deepest part, a true suffix of the
+   * real path, cut at a component boundary (it starts with `/`).
+   */
+  readonly exeTruncated: boolean;
+  /** The executable file's inode number: `stat(2)`'s `st_ino`. */
+  readonly exeInode: bigint;
+  /**
+   * The device of the executable file's filesystem, as `stat(2)`'s `st_dev`
+   * (and `fs.statSync().dev`) encode it. It is the superblock's device: on
+   * btrfs subvolumes and some overlayfs setups `stat(2)` reports another.
+   */
+  readonly exeDevice: number;
+  /** The executable file's ctime (last status change), ns since the epoch. */
+  readonly exeCtimeNs: bigint;
+  /**
+   * The executable file's mode: type and permission bits as in `st_mode`, so
+   * `(exeMode & 0o4000) !== 0` is a setuid file and `0o2000` setgid.
+   */
+  readonly exeMode: number;
+  /**
+   * The executable file had no links at the exec (`nlink == 0`): it was
+   * deleted, or never had a name (a memfd is also `exeDeleted`).
+   */
+  readonly exeDeleted: boolean;
+  /** The executable is a memfd (`memfd_create`): fileless execution. */
+  readonly exeMemfd: boolean;
+  /**
+   * The executable file is on overlayfs and lives in its upper layer: it was
+   * created or copied up in the container (written, or its metadata changed)
+   * rather than shipped in a lower image layer.
+   */
+  readonly exeUpperLayer: boolean;
+  /**
+   * When the kernel ran `filename` through an interpreter (a `#!` script, or
+   * binfmt_misc), the interpreter path it opened (`bprm->interp`), as written
+   * in the `#!` line or the binfmt_misc entry (not resolved: `exe` is the
+   * interpreter's real file). For a script whose interpreter is itself a
+   * script, the kernel runs the chain and this is the last interpreter, the
+   * one `exe` is. `undefined` for a plain executable, and always with
+   * `attach: 'tracepoint'` (the classic tracepoint does not expose bprm).
+   */
+  readonly interpreter: string | undefined;
+  /** The exact bytes of `interpreter`. */
+  readonly rawInterpreter: Buffer | undefined;
+  /**
+   * The process's working directory at the exec, from its own root, walked
+   * as `exe` is (same bounds, `cwdTruncated` when cut).
+   */
+  readonly cwd: string;
+  /** The exact bytes of `cwd`. */
+  readonly rawCwd: Buffer;
+  /** `cwd` is cut: a true suffix of the real path, as for `exeTruncated`. */
+  readonly cwdTruncated: boolean;
+}
+
+/**
+ * `options.context` as an object: which parts of the context the kernel
+ * collects per exec. A part left out is `true`.
+ */
+export interface ExecContextOptions {
+  /** `exe`, `rawExe`, `exeTruncated` (a path walk). */
+  exe?: boolean;
+  /** `exeInode`, `exeDevice`, `exeCtimeNs`, `exeMode`, `exeDeleted`, `exeMemfd`, `exeUpperLayer`. */
+  file?: boolean;
+  /** `interpreter`, `rawInterpreter`. */
+  interpreter?: boolean;
+  /** `cwd`, `rawCwd`, `cwdTruncated` (a path walk). */
+  cwd?: boolean;
 }
 
 /** Options of `new ExecTracer(options)`. Every one is optional. */
@@ -97,6 +188,15 @@ export interface ExecTracerOptions {
    * @default 'auto'
    */
   attach?: AttachMode;
+  /**
+   * What the kernel collects beyond pid, ids, comm, filename and argv:
+   * `true` for everything, `false` for none of it (a program that needs only
+   * those saves the path walks), or an object naming the parts
+   * (`{ cwd: false }`). Each path collected may add up to 4095 bytes to the
+   * largest record, which `ringBufferSize` must hold four of.
+   * @default true
+   */
+  context?: boolean | ExecContextOptions;
 }
 
 /** Extra wiring for `new ExecTracer(options, { binding })`. */

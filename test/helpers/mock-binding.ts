@@ -33,7 +33,25 @@ export interface ExecRecordFields {
   cgroupId: bigint;
   /** Record type (default: exec). */
   type: number;
+  exe: string | Buffer;
+  /** Present: an interpreter ran the file (sets the interpreter flag). */
+  interpreter: string | Buffer;
+  cwd: string | Buffer;
+  exeIno: bigint;
+  exeCtimeNs: bigint;
+  /** The kernel's dev_t: major << 20 | minor. */
+  exeDev: number;
+  exeMode: number;
+  /** Bits of LAYOUT.context (default: every part). */
+  context: number;
+  /** Bits of LAYOUT.contextFlags (the interpreter bit is added when `interpreter` is set). */
+  contextFlags: number;
+  /** Where the variable part begins: LAYOUT.exec.length, or 96 for a record of before the context. */
+  fixedSize: number;
 }
+
+const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
+  typeof v === 'string' || v === undefined ? Buffer.from(v ?? fallback) : v;
 
 /** One record, byte for byte as the kernel program writes it. */
 export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer {
@@ -41,19 +59,22 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   const argv = (fields.argv ?? ['/bin/true']).map((a) => (typeof a === 'string' ? Buffer.from(a) : a));
   const fullArgv = Buffer.concat(argv.flatMap((a) => [a, Buffer.from([0])]));
   const kept = fullArgv.subarray(0, Math.min(fullArgv.length, fields.argvLimit ?? fullArgv.length));
-  const filename = typeof fields.filename === 'string' || fields.filename === undefined
-    ? Buffer.from(fields.filename ?? '/bin/true')
-    : fields.filename;
-  const comm = typeof fields.comm === 'string' || fields.comm === undefined
-    ? Buffer.from(fields.comm ?? 'true')
-    : fields.comm;
+  const filename = bytes(fields.filename, '/bin/true');
+  const comm = bytes(fields.comm, 'true');
   let flags = fields.flags ?? 0;
   if (kept.length < fullArgv.length) flags |= LAYOUT.flags.argvTruncated;
+  const fixed = fields.fixedSize ?? X.length;
+  const withContext = fixed >= X.length;
+  const exe = withContext ? bytes(fields.exe, '/usr/bin/true') : Buffer.alloc(0);
+  const interpreter = withContext && fields.interpreter !== undefined ? bytes(fields.interpreter, '') : Buffer.alloc(0);
+  const cwd = withContext ? bytes(fields.cwd, '/') : Buffer.alloc(0);
+  let contextFlags = fields.contextFlags ?? 0;
+  if (fields.interpreter !== undefined) contextFlags |= LAYOUT.contextFlags.interpreter;
 
-  const size = X.length + filename.length + kept.length;
+  const size = fixed + filename.length + kept.length + exe.length + interpreter.length + cwd.length;
   const b = Buffer.alloc(size);
   b.writeUInt16LE(fields.type ?? X.type, LAYOUT.header.type);
-  b.writeUInt16LE(X.length, LAYOUT.header.fixedSize);
+  b.writeUInt16LE(fixed, LAYOUT.header.fixedSize);
   b.writeUInt32LE(size, LAYOUT.header.size);
   b.writeBigUInt64LE(fields.bootNs ?? 1_000_000_000n, X.bootNs);
   b.writeBigUInt64LE(fields.startBootNs ?? 900_000_000n, X.startBootNs);
@@ -71,8 +92,19 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   b.writeUInt16LE(filename.length, X.filenameLen);
   b.writeUInt16LE(flags, X.flags);
   comm.copy(b, X.comm, 0, Math.min(comm.length, X.commLength - 1));
-  filename.copy(b, X.length);
-  kept.copy(b, X.length + filename.length);
+  if (withContext) {
+    const C = LAYOUT.context;
+    b.writeBigUInt64LE(fields.exeIno ?? 260958n, X.exeIno);
+    b.writeBigInt64LE(fields.exeCtimeNs ?? 1_663_687_647_000_000_000n, X.exeCtimeNs);
+    b.writeUInt32LE(fields.exeDev ?? (254 << 20) | 0, X.exeDev);
+    b.writeUInt16LE(fields.exeMode ?? 0o100755, X.exeMode);
+    b.writeUInt16LE(exe.length, X.exeLen);
+    b.writeUInt16LE(interpreter.length, X.interpLen);
+    b.writeUInt16LE(cwd.length, X.cwdLen);
+    b.writeUInt16LE(fields.context ?? C.exe | C.file | C.interpreter | C.cwd, X.context);
+    b.writeUInt16LE(contextFlags, X.contextFlags);
+  }
+  Buffer.concat([filename, kept, exe, interpreter, cwd]).copy(b, fixed);
   return b;
 }
 

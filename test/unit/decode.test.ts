@@ -143,11 +143,77 @@ describe('decodeBatch', () => {
   });
 
   it('decodes argv only when it is read', () => {
-    const record = encodeExecRecord({ argv: ['a', 'b'] });
+    const record = encodeExecRecord({ filename: '/bin/x', argv: ['a', 'b'], exe: '/usr/bin/x', cwd: '/home' });
     const e = decodeBatch(record, clock).events[0]!;
     expect(e.pid).toBe(4242);
-    // Mutating the batch after decode shows whether argv was read eagerly.
-    record.write('z', record.length - 2);
+    // Mutating the batch after decode shows whether a field was read eagerly.
+    const argvAt = LAYOUT.exec.length + '/bin/x'.length;
+    record.write('z', argvAt + 2);
+    record.write('Y', argvAt + 4 + 9);
+    record.write('H', argvAt + 4 + 10 + 1);
     expect(e.argv).toEqual(['a', 'z']);
+    expect(e.exe).toBe('/usr/bin/Y');
+    expect(e.cwd).toBe('/Home');
+  });
+
+  describe('the context', () => {
+    it('decodes exe, its identity and flags, the interpreter and cwd', () => {
+      const F = LAYOUT.contextFlags;
+      const record = encodeExecRecord({
+        filename: '/opt/run.sh', argv: ['/bin/sh', '/opt/run.sh'],
+        exe: '/usr/bin/dash', interpreter: '/bin/sh', cwd: '/srv/app',
+        exeIno: 0xffff_ffff_ffffn, exeCtimeNs: 1_700_000_000_123_456_789n, exeMode: 0o104755,
+        exeDev: (259 << 20) | 0x12345,
+        contextFlags: F.exeDeleted | F.exeUpperLayer | F.cwdTruncated,
+      });
+      const { events, error } = decodeBatch(record, clock);
+      expect(error).toBeUndefined();
+      const e = events[0]!;
+      expect(e).toMatchObject({
+        exe: '/usr/bin/dash', exeTruncated: false, exeInode: 0xffff_ffff_ffffn,
+        exeCtimeNs: 1_700_000_000_123_456_789n, exeMode: 0o104755,
+        exeDeleted: true, exeMemfd: false, exeUpperLayer: true,
+        interpreter: '/bin/sh', cwd: '/srv/app', cwdTruncated: true,
+      });
+      // stat(2)'s encoding of major 259, minor 0x12345 (glibc makedev).
+      expect(e.exeDevice).toBe(0x45 | (259 << 8) | (0x123 << 20));
+      expect(e.rawExe).toEqual(Buffer.from('/usr/bin/dash'));
+      expect(e.rawInterpreter).toEqual(Buffer.from('/bin/sh'));
+      expect(e.rawCwd).toEqual(Buffer.from('/srv/app'));
+      expect(e.argv).toEqual(['/bin/sh', '/opt/run.sh']);
+      expect(JSON.parse(JSON.stringify(e))).toMatchObject({
+        exe: '/usr/bin/dash', exeInode: String(0xffff_ffff_ffffn), exeMode: 0o104755, interpreter: '/bin/sh', cwd: '/srv/app',
+      });
+    });
+
+    it('has no interpreter without the flag, and keeps exact bytes of every path', () => {
+      const odd = Buffer.from([0x2f, 0xff, 0x0a, 0x80]);
+      const e = decodeBatch(encodeExecRecord({ exe: odd, cwd: odd, exeCtimeNs: -1_500_000_000n }), clock).events[0]!;
+      expect(e.interpreter).toBeUndefined();
+      expect(e.rawInterpreter).toBeUndefined();
+      expect(e.rawExe).toEqual(odd);
+      expect(e.rawCwd).toEqual(odd);
+      expect(e.cwd).toBe('/\ufffd\n\ufffd');
+      expect(e.exeCtimeNs).toBe(-1_500_000_000n);
+    });
+
+    it('reads as empty when the kernel object predates the context fields', () => {
+      const e = decodeBatch(encodeExecRecord({ fixedSize: 96, argv: ['old'] }), clock).events[0]!;
+      expect(e.argv).toEqual(['old']);
+      expect([e.exe, e.cwd, e.interpreter, e.exeInode, e.exeDevice, e.exeMode, e.exeCtimeNs]).toEqual([
+        '', '', undefined, 0n, 0, 0, 0n,
+      ]);
+      expect([e.exeDeleted, e.exeMemfd, e.exeUpperLayer, e.exeTruncated, e.cwdTruncated]).toEqual([
+        false, false, false, false, false,
+      ]);
+    });
+
+    it('rejects path lengths past the record\'s end', () => {
+      for (const field of [LAYOUT.exec.exeLen, LAYOUT.exec.interpLen, LAYOUT.exec.cwdLen]) {
+        const lying = encodeExecRecord();
+        lying.writeUInt16LE(lying.readUInt16LE(field) + 1, field);
+        expect(decodeBatch(lying, clock).error?.message).toMatch(/past the record's end/);
+      }
+    });
   });
 });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
+import { LAYOUT } from '../../lib/layout.js';
 import { nativeOptions, resolveOptions } from '../../lib/options.js';
 import { MockBinding } from '../helpers/mock-binding.js';
 
@@ -10,6 +11,7 @@ describe('options', () => {
   it('defaults every option', () => {
     expect(resolveOptions(undefined)).toEqual({
       argvLimit: 8192, ringBufferSize: 2 * 1024 * 1024, maxLatencyMs: 10, attach: 'auto',
+      context: { exe: true, file: true, interpreter: true, cwd: true },
     });
   });
 
@@ -25,7 +27,7 @@ describe('options', () => {
     [{ ringBufferSize: 3 * 65536 }, RangeError, 'options.ringBufferSize must be a power of two, got 196608'],
     [{ ringBufferSize: 2048 }, RangeError, 'options.ringBufferSize must be between 4096 and 1073741824, got 2048'],
     [{ ringBufferSize: 2 ** 31 }, RangeError, /options.ringBufferSize must be between 4096 and 1073741824/],
-    [{ ringBufferSize: 4096 }, RangeError, /must hold at least 4 of the largest records argvLimit 8192 allows/],
+    [{ ringBufferSize: 4096 }, RangeError, /must hold at least 4 of the largest records argvLimit 8192 and the context paths allow/],
     [{ ringBufferSize: 1 << 20, argvLimit: 1 << 20 }, RangeError, /must hold at least 4/],
     [{ maxLatencyMs: 'fast' }, TypeError, 'options.maxLatencyMs must be a number, got "fast"'],
     [{ maxLatencyMs: NaN }, TypeError, 'options.maxLatencyMs must be a number, got NaN'],
@@ -42,17 +44,50 @@ describe('options', () => {
   });
 
   it('accepts the boundaries', () => {
-    expect(() => make({ argvLimit: 0, ringBufferSize: 1 << 15, maxLatencyMs: 0, attach: 'tp_btf' })()).not.toThrow();
+    expect(() => make({ argvLimit: 0, ringBufferSize: 1 << 15, maxLatencyMs: 0, attach: 'tp_btf', context: false })()).not.toThrow();
+    expect(() => make({ argvLimit: 0, ringBufferSize: 1 << 17 })()).not.toThrow();
     expect(() => make({ argvLimit: 1 << 20, ringBufferSize: 1 << 23 })()).not.toThrow();
   });
 
   it('asks the kernel for a wakeup past a quarter of the ring, or per record at maxLatencyMs 0', () => {
     expect(nativeOptions(resolveOptions({}))).toEqual({
       argvLimit: 8192, ringBufferSize: 2097152, wakeupBytes: 524288, drainIntervalMs: 10,
-      batchBytes: 262144, attach: 'auto',
+      batchBytes: 262144, attach: 'auto', context: 15,
     });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0 }))).toMatchObject({ wakeupBytes: 0, drainIntervalMs: 100 });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0.4 }))).toMatchObject({ drainIntervalMs: 1 });
+  });
+
+  it('takes context as a boolean or as an object of parts, the missing ones on', () => {
+    const bits = (context: unknown) => nativeOptions(resolveOptions({ context })).context;
+    const C = LAYOUT.context;
+    expect(bits(undefined)).toBe(C.exe | C.file | C.interpreter | C.cwd);
+    expect(bits(true)).toBe(C.exe | C.file | C.interpreter | C.cwd);
+    expect(bits(false)).toBe(0);
+    expect(bits({})).toBe(C.exe | C.file | C.interpreter | C.cwd);
+    expect(bits({ cwd: false })).toBe(C.exe | C.file | C.interpreter);
+    expect(bits({ exe: false, file: true, interpreter: false, cwd: false })).toBe(C.file);
+    expect(resolveOptions({ context: { interpreter: false } }).context).toEqual({
+      exe: true, file: true, interpreter: false, cwd: true,
+    });
+  });
+
+  it.each([
+    [{ context: 'all' }, TypeError, 'options.context must be a boolean or an object, got "all"'],
+    [{ context: null }, TypeError, 'options.context must be a boolean or an object, got null'],
+    [{ context: [] }, TypeError, 'options.context must be a boolean or an object, got an array'],
+    [{ context: { env: true } }, TypeError, 'options.context.env is not a part (known: exe, file, interpreter, cwd)'],
+    [{ context: { cwd: 1 } }, TypeError, 'options.context.cwd must be a boolean, got 1'],
+    // Each path the context stores may add 4095 bytes to the largest record.
+    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 16509 bytes.*options.context/],
+  ])('rejects context %j', (options, type, message) => {
+    expect(make(options)).toThrow(type);
+    expect(make(options)).toThrow(message);
+  });
+
+  it('sizes the smallest ring by the paths the context collects', () => {
+    expect(() => make({ ringBufferSize: 1 << 16, argvLimit: 0, context: { cwd: false, interpreter: false } })()).not.toThrow();
+    expect(() => make({ ringBufferSize: 1 << 15, argvLimit: 0, context: { exe: false, interpreter: false, cwd: false } })()).not.toThrow();
   });
 
   it('passes the resolved options to the binding', async () => {

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
+import { LAYOUT } from '../../lib/layout.js';
 import { encodeExecRecord } from '../helpers/mock-binding.js';
 import { root, run } from '../helpers/process.js';
 
@@ -50,7 +51,7 @@ it("a throwing listener, and an unheard 'error', become uncaught exceptions; the
     uncaught: [
       'plain: listener threw on pid 1',
       `EDECODE: exec-tracer: malformed record at byte ${encodeExecRecord().length} of a batch: ` +
-        'sizes that do not fit (size 3, fixed 96)',
+        `sizes that do not fit (size 3, fixed ${LAYOUT.exec.length})`,
       'EKERNEL: exec-tracer: poll: the mock was told to fail: error 9 (EBADF, errno 9)',
     ],
     // A ring that cannot be read any more stops the tracer even with no listener.
