@@ -10,24 +10,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 import { LAYOUT } from '../../lib/layout.js';
-import { fixture, kernel, realBinding, run, scaled, uniqueTag } from './kernel.js';
-
-/** Traces while `body` runs; stop() delivers everything already written. */
-async function traceDuring(
-  body: () => Promise<void>,
-  options: ExecTracerOptions = {},
-): Promise<{ events: ExecEvent[]; tracer: ExecTracer }> {
-  const tracer = new ExecTracer(options, { binding: realBinding() });
-  const events: ExecEvent[] = [];
-  tracer.on('exec', (event: ExecEvent) => events.push(event));
-  await tracer.start();
-  try {
-    await body();
-  } finally {
-    await tracer.stop();
-  }
-  return { events, tracer };
-}
+import { fixture, kernel, realBinding, run, scaled, traceDuring, uniqueTag } from './kernel.js';
 
 function withTag(events: ExecEvent[], tag: string): ExecEvent[] {
   return events.filter((e) => e.argv.some((a) => a.includes(tag)));
@@ -188,8 +171,9 @@ describe.skipIf(!kernel)('the real kernel', () => {
     // spawnSync blocks the event loop, so nothing drains the ring while the
     // execs arrive: the kernel must drop, and must count each drop. A long
     // tag makes each record ~1 KiB, so the smallest ring the options allow
-    // for this argvLimit (32 KiB) holds ~30 of them, and even the kernel
-    // matrix's scaled-down run (80 execs) overflows it.
+    // for this argvLimit without the context's paths (32 KiB) holds ~30 of
+    // them, and even the kernel matrix's scaled-down run (80 execs)
+    // overflows it.
     const tag = `${uniqueTag('overflow')}-${'o'.repeat(800)}`;
     const perSpawner = scaled(1000, 40);
     const total = 2 * perSpawner;
@@ -198,7 +182,7 @@ describe.skipIf(!kernel)('the real kernel', () => {
         const out = spawnSync(fixture('storm'), ['2', String(perSpawner), tag], { encoding: 'utf8' });
         expect(out.stdout).toContain(`spawned=${total} failed=0`);
       },
-      { argvLimit: 1024, ringBufferSize: 32768 },
+      { argvLimit: 1024, ringBufferSize: 32768, context: false },
     );
     const seen = new Map<string, number>();
     for (const e of events) {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { NativeBinding } from '../../types/binding.js';
+import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 
 import { root } from '../helpers/process.js';
 
@@ -138,4 +139,21 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Traces while `body` runs; stop() delivers everything already written. */
+export async function traceDuring(
+  body: () => Promise<void>,
+  options: ExecTracerOptions = {},
+): Promise<{ events: ExecEvent[]; tracer: ExecTracer }> {
+  const tracer = new ExecTracer(options, { binding: realBinding() });
+  const events: ExecEvent[] = [];
+  tracer.on('exec', (event: ExecEvent) => events.push(event));
+  await tracer.start();
+  try {
+    await body();
+  } finally {
+    await tracer.stop();
+  }
+  return { events, tracer };
 }

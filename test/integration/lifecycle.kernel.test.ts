@@ -5,6 +5,7 @@
 // without stop(). These count kernel-wide BPF objects, so this suite must not
 // run beside another that loads tracers (vitest runs files one at a time).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
@@ -122,7 +123,16 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
       '--mount', '--propagation', 'private', 'sh', '-c',
       `mount -t tracefs tracefs /sys/kernel/tracing && exec "${process.execPath}" ${tsEntryArgs(child).map((a) => `"${a}"`).join(' ')} exec tracepoint ${tag}`,
     ], { cwd: root });
-    expect(result.stdout.trim()).toBe('seen tracepoint');
+    const [seen, context] = result.stdout.trim().split('\n');
+    expect(seen).toBe('seen tracepoint');
     expect(result.code).toBe(0);
+    // The classic tracepoint has no bprm: the interpreter is unknown (absent),
+    // the rest of the context is read from the task as with tp_btf.
+    expect(JSON.parse(context!.replace(/^context /, ''))).toEqual({
+      exe: realpathSync('/bin/echo'),
+      exeInode: String(statSync(realpathSync('/bin/echo')).ino),
+      cwd: root,
+      interpreter: null,
+    });
   });
 });

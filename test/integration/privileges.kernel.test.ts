@@ -4,6 +4,7 @@
 // only CAP_BPF and CAP_PERFMON traces; one with no capability at all is
 // refused with EPERM and a hint that names them. setpriv (util-linux) drops
 // the privileges, the way a service manager's AmbientCapabilities= would.
+import { realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,8 +50,11 @@ describe.skipIf(!kernel)('privileges', () => {
     expect(await effectiveCaps(['bpf', 'perfmon'])).toBe((1n << CAP_BPF) | (1n << CAP_PERFMON));
     const tag = uniqueTag('caps');
     const result = await asNobody(['bpf', 'perfmon'], process.execPath, [...tsEntryArgs(child), 'exec', 'tp_btf', tag]);
-    expect(result.stdout.trim(), result.stderr).toBe('seen tp_btf');
+    const [seen, context] = result.stdout.trim().split('\n');
+    expect(seen, result.stderr).toBe('seen tp_btf');
     expect(result.code).toBe(0);
+    // The path walks need nothing more than those two capabilities.
+    expect(JSON.parse(context!.replace(/^context /, ''))).toMatchObject({ exe: realpathSync('/bin/echo'), cwd: root });
   });
 
   it('refuses an unprivileged user without them with EPERM and a hint that names them', async () => {
