@@ -22,7 +22,9 @@ case "${1:-}" in
       util-linux            # unshare, setpriv: the tracefs and privileges tests
       qemu-system-x86       # the kernel matrix (npm run test:kernels) boots
       qemu-system-arm       #   Debian's x86-64 and arm64 kernels
-      cpio                  #   from an initramfs built of cpio layers
+      cpio                  #   from an initramfs built of cpio layers,
+      xz-utils zstd         #   with the overlay module unpacked from the kernel package
+      mount                 # mount: bind, overlay and tmpfs mounts of the context tests
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;

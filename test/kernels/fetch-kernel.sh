@@ -8,8 +8,12 @@
 #   vmlinuz   the kernel qemu boots (-kernel)
 #   config    its build configuration
 #   release   the release string `uname -r` will print
+#   modules.cpio  the few modules the tests need that Debian builds as
+#             modules (overlay, for the overlayfs upper-layer test),
+#             uncompressed, at /lib/modules/exec-tracer/ in a newc archive
+#             appended to the guest's initramfs; the guest's /init loads them
 # A version already there is not fetched again; a new point release of the
-# suite is fetched on the next run. No modules: the guest needs none.
+# suite is fetched on the next run.
 #
 # usage: fetch-kernel.sh CACHE SUITE ARCH    (prints the directory)
 set -euo pipefail
@@ -31,7 +35,7 @@ package=$(apt-cache "${apt_opts[@]}" depends "linux-image-$arch" |
 [ -n "$package" ] || { echo "fetch-kernel: $suite has no linux-image-$arch" >&2; exit 1; }
 version=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$package" | awk '$1 == "Version:" { print $2; exit }')
 dir="$cache/${package}_$version"
-if [ -f "$dir/vmlinuz" ] && [ -f "$dir/release" ]; then
+if [ -f "$dir/vmlinuz" ] && [ -f "$dir/release" ] && [ -f "$dir/modules.cpio" ]; then
   echo "$dir"
   exit 0
 fi
@@ -40,12 +44,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get "${apt_opts[@]}" download "$package" >&2)
 mkdir -p "$work/x"
-dpkg-deb --fsys-tarfile "$work"/*.deb | tar -x -C "$work/x" --wildcards './boot/*'
+# Modules are under lib/ or, in newer packages, usr/lib/; some compressed.
+dpkg-deb --fsys-tarfile "$work"/*.deb | tar -x -C "$work/x" --wildcards './boot/*' '*/fs/overlayfs/overlay.ko*'
 release=${package#linux-image-}
-mkdir -p "$dir.partial"
+mkdir -p "$dir.partial" "$work/m/lib/modules/exec-tracer"
 cp "$work/x/boot/vmlinuz-$release" "$dir.partial/vmlinuz"
 cp "$work/x/boot/config-$release" "$dir.partial/config"
 echo "$release" > "$dir.partial/release"
+for ko in $(find "$work/x" -name 'overlay.ko*'); do
+  case "$ko" in
+    *.xz) xz -dc "$ko" ;;
+    *.zst) zstd -dc "$ko" ;;
+    *) cat "$ko" ;;
+  esac > "$work/m/lib/modules/exec-tracer/overlay.ko"
+done
+[ -s "$work/m/lib/modules/exec-tracer/overlay.ko" ] || { echo "fetch-kernel: $package has no overlay module" >&2; exit 1; }
+(cd "$work/m" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$dir.partial/modules.cpio"
 rm -rf "$dir"
 mv "$dir.partial" "$dir"
 echo "$dir"

@@ -13,7 +13,7 @@
 // A single kernel streams its console; otherwise each console goes to
 // deps/kernels/logs/<id>.log, and is printed when that kernel fails.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,13 +112,13 @@ interface Result {
   log: string;
 }
 
-function boot(kernel: KernelSpec, vmlinuz: string, layers: Layers, options: Options, stream: boolean): Promise<Result> {
+function boot(kernel: KernelSpec, vmlinuz: string, initrd: string, options: Options, stream: boolean): Promise<Result> {
   const spec = ARCHES[kernel.arch];
   const log = join(logs, `${kernel.id}.log`);
   const args = [
     '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio',
     ...spec.machine, '-accel', 'tcg', '-smp', String(options.smp), '-m', String(GUEST_MEMORY_MB), '-no-reboot',
-    '-kernel', vmlinuz, '-initrd', layers.initrd,
+    '-kernel', vmlinuz, '-initrd', initrd,
     // panic=-1: a panic reboots at once, which -no-reboot turns into an exit.
     '-append', `console=${spec.console} panic=-1 quiet`,
   ];
@@ -155,11 +155,23 @@ function boot(kernel: KernelSpec, vmlinuz: string, layers: Layers, options: Opti
   });
 }
 
-/** The kernel's vmlinuz, fetched (or found in the cache) in the background. */
+/** The kernel's directory (vmlinuz, modules.cpio), fetched or found in the cache, in the background. */
 async function fetchKernel(kernel: KernelSpec): Promise<string> {
   const script = join(root, 'test', 'kernels', 'fetch-kernel.sh');
   const { stdout } = await execFileAsync('bash', [script, join(cache, 'linux'), kernel.suite, kernel.arch], { encoding: 'utf8' });
-  return join(stdout.trim(), 'vmlinuz');
+  return stdout.trim();
+}
+
+/**
+ * The guest's initramfs with this kernel's modules appended: the kernel
+ * unpacks concatenated newc archives in order. Written for the boot and
+ * removed after it (the shared part is large).
+ */
+function kernelInitrd(kernel: KernelSpec, kernelDir: string, layers: Layers): string {
+  const file = join(cache, 'stage', `initrd-${kernel.id}.cpio`);
+  mkdirSync(dirname(file), { recursive: true });
+  execFileSync('sh', ['-c', `cat '${layers.initrd}' '${join(kernelDir, 'modules.cpio')}' > '${file}'`]);
+  return file;
 }
 
 /** Runs `task` over `items`, `jobs` at a time, keeping the items' order in the results. */
@@ -189,8 +201,8 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`test:kernels: ${line}`);
 
   // Kernels download while the guest images are built.
-  const vmlinuz = options.kernels.map((k) => fetchKernel(k));
-  for (const pending of vmlinuz) pending.catch(() => {}); // awaited below, where a failure is reported
+  const kernelDirs = options.kernels.map((k) => fetchKernel(k));
+  for (const pending of kernelDirs) pending.catch(() => {}); // awaited below, where a failure is reported
   const arches = [...new Set(options.kernels.map((k) => k.arch))];
   if (arches.includes('arm64')) {
     say('building the arm64 prebuild (scripts/prebuild.cjs --arch arm64)');
@@ -213,12 +225,13 @@ async function main(): Promise<void> {
     );
     say(`${arch} guest: Node ${layers.get(arch)!.node}, ${files.length} test file(s)`);
   }
-  const kernels = await Promise.all(options.kernels.map(async (k, i) => ({ kernel: k, vmlinuz: await vmlinuz[i]! })));
+  const kernels = await Promise.all(options.kernels.map(async (k, i) => ({ kernel: k, kernelDir: await kernelDirs[i]! })));
   say(`booting ${kernels.length} kernel(s), ${Math.min(options.jobs, kernels.length)} at a time, ${options.smp} CPU(s) each (qemu TCG); consoles in ${relative(root, logs)}/`);
 
   const stream = kernels.length === 1;
-  const results = await pool(kernels, options.jobs, async ({ kernel, vmlinuz }) => {
-    const result = await boot(kernel, vmlinuz, layers.get(kernel.arch)!, options, stream);
+  const results = await pool(kernels, options.jobs, async ({ kernel, kernelDir }) => {
+    const initrd = kernelInitrd(kernel, kernelDir, layers.get(kernel.arch)!);
+    const result = await boot(kernel, join(kernelDir, 'vmlinuz'), initrd, options, stream).finally(() => rmSync(initrd, { force: true }));
     const ok = result.problems.length === 0;
     say(
       `${ok ? 'ok  ' : 'FAIL'} ${kernel.id.padEnd(10)} Linux ${result.release.padEnd(24)} ` +
