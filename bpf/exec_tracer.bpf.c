@@ -169,24 +169,24 @@ static __always_inline __u64 append_path(struct et_exec_record *r, char *data, _
 {
 	int walked = walk_path((__u64)path->dentry, (__u64)path->mnt, (__u64)root->dentry,
 			       (__u64)root->mnt);
-	char *ws = walk_workspace();
+	struct walk *w = walk_workspace();
 	__u64 pos, len;
 
-	if (walked < 0 || !ws)
+	if (walked < 0 || !w)
 		return 0;
 	if (walked & ET_WALK_CUT)
 		r->context_flags |= cut_flag;
 	pos = mask_bits(walked, ET_PATH_MAX - 1);
 	len = clamp_max(ET_PATH_MAX - pos, ET_PATH_MAX - 1);
 	at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + 2 * (ET_PATH_MAX - 1));
-	if (bpf_probe_read_kernel(data + at, len, ws + pos))
+	if (bpf_probe_read_kernel(data + at, len, w->ws + pos))
 		return 0;
 	return len;
 }
 
 /* The context after argv at data + at: exe path, file identity, interpreter, cwd. */
 static __always_inline __u64 append_context(struct et_exec_record *r, char *data, __u64 at,
-					    const struct task_facts *f)
+					    const struct task_facts *f, const bool direct)
 {
 	struct file *file = f->exe_file;
 	__u64 len, start = at;
@@ -211,7 +211,7 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 		at += len;
 	}
 	if ((context & ET_CONTEXT_FILE) && file)
-		read_exe_identity(r, file);
+		read_exe_identity(r, file, direct);
 	if (context & ET_CONTEXT_INTERP) {
 		if (f->interp_unknown) {
 			r->context_flags |= ET_CTX_INTERP_UNKNOWN;
@@ -235,7 +235,7 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 }
 
 static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
-				     const char *filename, int argc)
+				     const char *filename, int argc, const bool direct)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
@@ -296,7 +296,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 		argv_len = 0;
 	}
 	r->argv_len = argv_len;
-	context_len = append_context(r, data, filename_len + argv_len, f);
+	context_len = append_context(r, data, filename_len + argv_len, f, direct);
 	/* Restated at the call: the scratch slot holds at least this much. */
 	size = clamp_max(sizeof(*r) + filename_len + argv_len + context_len,
 			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX);
@@ -323,7 +323,7 @@ int BPF_PROG(handle_exec_btf, struct task_struct *p, pid_t old_pid, struct linux
 	struct task_facts facts;
 
 	facts_direct(p, bprm, &facts);
-	return emit_exec(&facts, old_pid, bprm->filename, bprm->argc);
+	return emit_exec(&facts, old_pid, bprm->filename, bprm->argc, true);
 }
 
 SEC("tracepoint/sched/sched_process_exec")
@@ -334,5 +334,5 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_facts facts;
 
 	facts_probed((struct task_struct *)bpf_get_current_task(), &facts);
-	return emit_exec(&facts, ctx->old_pid, filename, -1);
+	return emit_exec(&facts, ctx->old_pid, filename, -1, false);
 }

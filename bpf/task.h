@@ -24,10 +24,8 @@
 
 /*
  * Builds the path of (dentry, vfsmnt) as seen from (root_dentry, root_mnt),
- * the task's root, backwards into ws[pos, ET_PATH_MAX), and returns pos, with
- * ET_WALK_CUT added when the walk stopped short. `ws` is twice ET_PATH_MAX
- * long so that a component written at any masked offset below ET_PATH_MAX
- * stays inside it, which is what the verifier checks.
+ * the task's root, backwards into ws[pos, ET_PATH_MAX) of the workspace
+ * below, and returns pos, with ET_WALK_CUT added when the walk stopped short.
  *
  * At most ET_PATH_DEPTH steps (components and mount crossings together) and
  * ET_PATH_MAX - 1 bytes; beyond either the path is cut at a component
@@ -39,13 +37,23 @@
  * that namespace); or at a dentry that is its own parent and not a mount's
  * root: a pseudo file (a memfd, "/memfd:name") or a detached tree.
  *
- * A global function, so the verifier checks it once, on its own, with its
- * arguments as unknown scalars: inlined, every exit of the loop would be
- * explored through the rest of the program, and two walks exceed the
- * verifier's 1M-instruction budget. Pointers are passed as integers and only
- * ever read through probe reads.
+ * Both functions are global, so the verifier checks each once, on its own,
+ * with its arguments as unknown integers, and the loop only calls the step:
+ * a loop with the step inlined is explored path by path, iteration by
+ * iteration (230,000 instructions, a quarter of a second at every start),
+ * and inlined in the program every exit of the loop would be explored
+ * through the rest of it (over the verifier's 1M limit). The walk's state
+ * lives in the workspace, so the step needs no pointer argument (5.10's
+ * verifier allows global functions none). Kernel pointers are integers here
+ * and are only ever read through probe reads.
  */
 #define ET_WALK_CUT (1 << 16)
+
+struct walk {
+	__u64 dentry, vfsmnt, mnt_root, root_dentry, root_mnt;
+	__u64 pos;                 /* the path is ws[pos, ET_PATH_MAX) */
+	char ws[2 * ET_PATH_MAX];  /* twice: a name written at any masked pos fits */
+};
 
 /* The walk's workspace: one slot per possible CPU (set before load), shared
  * safely for the reasons the scratch map's comment gives. */
@@ -53,17 +61,20 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[2 * ET_PATH_MAX]);
+	__type(value, struct walk);
 } walk_space SEC(".maps");
 
-static __always_inline char *walk_workspace(void)
+static __always_inline struct walk *walk_workspace(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
 	return bpf_map_lookup_elem(&walk_space, &cpu);
 }
 
-__noinline int walk_path(__u64 dentry_addr, __u64 vfsmnt_addr, __u64 root_dentry, __u64 root_mnt)
+enum walk_result { WALK_GO_ON, WALK_DONE, WALK_STOPPED };
+
+/* One step up: a component written, or a mount crossed. */
+__noinline int walk_step(void)
 {
 	/* struct vfsmount is embedded in struct mount, whose fields say where
 	 * the mount sits; offsets from CO-RE, so any kernel's layout works. */
@@ -73,61 +84,91 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmnt_addr, __u64 root_dentry
 	__u64 root_off = bpf_core_field_offset(struct vfsmount, mnt_root);
 	__u64 d_parent_off = bpf_core_field_offset(struct dentry, d_parent);
 	__u64 d_name_off = bpf_core_field_offset(struct dentry, d_name);
-	__u64 dentry = dentry_addr, vfsmnt = vfsmnt_addr, mnt_root = 0, parent = 0, up = 0, mnt;
-	__u64 pos = ET_PATH_MAX, len;
-	struct qstr name = {};
-	bool done = false;
-	char *ws = walk_workspace();
-	int i;
+	struct walk *w = walk_workspace();
+	__u64 up, mnt, pos, len;
+	/* d_parent and d_name, side by side in every kernel so far: one read. */
+	struct {
+		__u64 parent;
+		struct qstr name;
+	} d;
 
-	if (!ws)
-		return -1;
-	bpf_probe_read_kernel(&mnt_root, sizeof(mnt_root), (void *)(vfsmnt + root_off));
-	for (i = 0; i < ET_PATH_DEPTH; i++) {
-		if (dentry == root_dentry && vfsmnt == root_mnt) {
-			done = true;
-			break;
-		}
-		if (dentry == mnt_root) {
-			/* The root of a mount: continue from where it is mounted,
-			 * unless it is the root of its namespace. */
-			mnt = vfsmnt - mnt_off;
-			bpf_probe_read_kernel(&up, sizeof(up), (void *)(mnt + parent_off));
-			if (up == mnt || !up) {
-				done = true;
-				break;
-			}
-			bpf_probe_read_kernel(&dentry, sizeof(dentry), (void *)(mnt + point_off));
-			vfsmnt = up + mnt_off;
-			bpf_probe_read_kernel(&mnt_root, sizeof(mnt_root), (void *)(vfsmnt + root_off));
-			continue;
-		}
-		if (bpf_probe_read_kernel(&parent, sizeof(parent), (void *)(dentry + d_parent_off)) ||
-		    bpf_probe_read_kernel(&name, sizeof(name), (void *)(dentry + d_name_off)))
-			break;
-		len = clamp_max(name.len, ET_NAME_MAX);
-		if (len + 1 > pos)
-			break; /* no room for "/name": keep the suffix built so far */
-		pos = mask_bits(pos - len - 1, ET_PATH_MAX - 1);
-		ws[pos] = '/';
-		if (bpf_probe_read_kernel(ws + pos + 1, len, name.name)) {
-			pos += len + 1;
-			break;
-		}
-		if (dentry == parent) {
-			done = true; /* a pseudo file or a detached tree: its name is its path */
-			break;
-		}
-		dentry = parent;
+	if (!w)
+		return WALK_STOPPED;
+	if (w->dentry == w->root_dentry && w->vfsmnt == w->root_mnt)
+		return WALK_DONE;
+	if (w->dentry == w->mnt_root) {
+		/* The root of a mount: go on from where it is mounted, unless
+		 * it is the root of its namespace. */
+		mnt = w->vfsmnt - mnt_off;
+		if (bpf_probe_read_kernel(&up, sizeof(up), (void *)(mnt + parent_off)) || up == mnt)
+			return WALK_DONE;
+		if (bpf_probe_read_kernel(&w->dentry, sizeof(w->dentry), (void *)(mnt + point_off)))
+			return WALK_STOPPED;
+		w->vfsmnt = up + mnt_off;
+		if (bpf_probe_read_kernel(&w->mnt_root, sizeof(w->mnt_root), (void *)(w->vfsmnt + root_off)))
+			return WALK_STOPPED;
+		return WALK_GO_ON;
 	}
+	if (d_name_off == d_parent_off + sizeof(d.parent)) {
+		if (bpf_probe_read_kernel(&d, sizeof(d), (void *)(w->dentry + d_parent_off)))
+			return WALK_STOPPED;
+	} else if (bpf_probe_read_kernel(&d.parent, sizeof(d.parent), (void *)(w->dentry + d_parent_off)) ||
+		   bpf_probe_read_kernel(&d.name, sizeof(d.name), (void *)(w->dentry + d_name_off))) {
+		return WALK_STOPPED;
+	}
+	/* A name is at most NAME_MAX (255) bytes: the mask keeps it whole. */
+	len = mask_bits(d.name.len, ET_NAME_MAX);
+	pos = clamp_max(w->pos, ET_PATH_MAX);
+	if (len + 1 > pos)
+		return WALK_STOPPED; /* no room for "/name": keep the suffix built so far */
+	pos = mask_bits(pos - len - 1, ET_PATH_MAX - 1);
+	if (bpf_probe_read_kernel(w->ws + pos + 1, len, d.name.name))
+		return WALK_STOPPED;
+	w->ws[pos] = '/';
+	w->pos = pos;
+	if (w->dentry == d.parent)
+		return WALK_DONE; /* a pseudo file or a detached tree: its name is its path */
+	w->dentry = d.parent;
+	return WALK_GO_ON;
+}
+
+__noinline int walk_path(__u64 dentry, __u64 vfsmnt, __u64 root_dentry, __u64 root_mnt)
+{
+	__u64 root_off = bpf_core_field_offset(struct vfsmount, mnt_root);
+	struct walk *w = walk_workspace();
+	int i, step = WALK_GO_ON;
+	__u64 pos;
+
+	if (!w)
+		return -1;
+	w->dentry = dentry;
+	w->vfsmnt = vfsmnt;
+	w->root_dentry = root_dentry;
+	w->root_mnt = root_mnt;
+	w->pos = ET_PATH_MAX;
+	if (bpf_probe_read_kernel(&w->mnt_root, sizeof(w->mnt_root), (void *)(vfsmnt + root_off)))
+		return -1;
+	for (i = 0; i < ET_PATH_DEPTH && step == WALK_GO_ON; i++)
+		step = walk_step();
+	pos = clamp_max(w->pos, ET_PATH_MAX);
 	if (pos >= ET_PATH_MAX) {
 		/* The root itself, or nothing could be read. */
 		pos = ET_PATH_MAX - 1;
-		ws[ET_PATH_MAX - 1] = '/';
+		w->ws[ET_PATH_MAX - 1] = '/';
 	}
-	return pos | (done ? 0 : ET_WALK_CUT);
+	return pos | (step == WALK_DONE ? 0 : ET_WALK_CUT);
 }
-/* The inode's ctime in ns: its fields were renamed twice (CO-RE picks). */
+
+/*
+ * A field of a kernel object, the cheapest way the hook allows: a plain load
+ * where the pointer is trusted (tp_btf hands over BTF pointers; a fault reads
+ * as 0), a probe read otherwise. `direct` is a constant at every use, so the
+ * other branch is compiled away: the classic tracepoint's program never holds
+ * a plain load through an untrusted pointer.
+ */
+#define KREAD(direct, ptr, field) ((direct) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+/* The inode's ctime fields were renamed twice: CO-RE picks the layout. */
 struct inode___ts64 {
 	struct timespec64 i_ctime;
 } __attribute__((preserve_access_index));
@@ -139,47 +180,46 @@ struct inode___v611 {
 	__u32 i_ctime_nsec;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u64 inode_ctime_ns(struct inode *inode)
+/* The inode's ctime in ns since the epoch. */
+static __always_inline __s64 inode_ctime_ns(struct inode *inode, const bool direct)
 {
-	struct timespec64 ts = {};
-	__u32 nsec = 0;
-	time64_t sec = 0;
+	__s64 sec;
+	__u64 nsec;
 
 	if (bpf_core_field_exists(struct inode___v611, i_ctime_sec)) {
 		struct inode___v611 *i = (void *)inode;
 
-		bpf_core_read(&sec, sizeof(sec), &i->i_ctime_sec);
-		bpf_core_read(&nsec, sizeof(nsec), &i->i_ctime_nsec);
+		sec = KREAD(direct, i, i_ctime_sec);
 		/* Since 6.13 the top bit is a flag (I_CTIME_QUERIED, multigrain
 		 * timestamps), not part of the ns. */
-		return sec * 1000000000ULL + (nsec & ~(1U << 31));
-	}
-	if (bpf_core_field_exists(struct inode___v66, __i_ctime)) {
+		nsec = KREAD(direct, i, i_ctime_nsec) & ~(1U << 31);
+	} else if (bpf_core_field_exists(struct inode___v66, __i_ctime)) {
 		struct inode___v66 *i = (void *)inode;
 
-		bpf_core_read(&ts, sizeof(ts), &i->__i_ctime);
+		sec = KREAD(direct, i, __i_ctime.tv_sec);
+		nsec = KREAD(direct, i, __i_ctime.tv_nsec);
 	} else {
 		struct inode___ts64 *i = (void *)inode;
 
-		bpf_core_read(&ts, sizeof(ts), &i->i_ctime);
+		sec = KREAD(direct, i, i_ctime.tv_sec);
+		nsec = KREAD(direct, i, i_ctime.tv_nsec);
 	}
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return sec * 1000000000LL + (__s64)nsec;
 }
 
 /*
  * A memfd's file is a pseudo dentry (its own parent, not a mount's root)
  * named "memfd:<name>" (mm/memfd.c); a tmpfs file that a user named so has a
- * real parent directory.
+ * real parent directory. Only a pseudo dentry costs a read of its name.
  */
-static __always_inline bool dentry_is_memfd(struct dentry *dentry, struct vfsmount *vfsmnt)
+static __always_inline bool dentry_is_memfd(struct dentry *dentry, struct vfsmount *vfsmnt,
+					    const bool direct)
 {
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 	char prefix[6] = {};
 
-	if (parent != dentry || dentry == BPF_CORE_READ(vfsmnt, mnt_root))
+	if (KREAD(direct, dentry, d_parent) != dentry || dentry == KREAD(direct, vfsmnt, mnt_root))
 		return false;
-	bpf_probe_read_kernel(prefix, sizeof(prefix), name);
+	bpf_probe_read_kernel(prefix, sizeof(prefix), KREAD(direct, dentry, d_name.name));
 	return prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' && prefix[3] == 'f' &&
 	       prefix[4] == 'd' && prefix[5] == ':';
 }
@@ -189,36 +229,39 @@ static __always_inline bool dentry_is_memfd(struct dentry *dentry, struct vfsmou
  * (written, or its metadata changed) in the upper layer. struct ovl_inode
  * lives in the overlay module, whose BTF old kernels do not publish, so the
  * pointer is found where every kernel since 4.13 keeps it: right after the
- * embedded struct inode (Falco reads it the same way).
+ * embedded struct inode (Falco reads it the same way). A probe read: it is
+ * past the end of the type a trusted pointer may be read within.
  */
-static __always_inline bool inode_in_upper_layer(struct inode *inode)
+static __always_inline bool inode_in_upper_layer(struct inode *inode, const bool direct)
 {
+	struct super_block *sb = KREAD(direct, inode, i_sb);
 	struct dentry *upper = NULL;
 
-	if (BPF_CORE_READ(inode, i_sb, s_magic) != ET_OVERLAYFS_MAGIC)
+	if (KREAD(direct, sb, s_magic) != ET_OVERLAYFS_MAGIC)
 		return false;
 	bpf_probe_read_kernel(&upper, sizeof(upper), (char *)inode + bpf_core_type_size(struct inode));
 	return upper && BPF_CORE_READ(upper, d_inode);
 }
 
 /* The executable file's identity and flags, into the record. */
-static __always_inline void read_exe_identity(struct et_exec_record *r, struct file *file)
+static __always_inline void read_exe_identity(struct et_exec_record *r, struct file *file,
+					      const bool direct)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct inode *inode = KREAD(direct, file, f_inode);
+	struct super_block *sb;
 
 	if (!inode)
 		return;
-	r->exe_ino = BPF_CORE_READ(inode, i_ino);
-	r->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	r->exe_mode = BPF_CORE_READ(inode, i_mode);
-	r->exe_ctime_ns = inode_ctime_ns(inode);
-	if (BPF_CORE_READ(inode, i_nlink) == 0)
+	sb = KREAD(direct, inode, i_sb);
+	r->exe_ino = KREAD(direct, inode, i_ino);
+	r->exe_dev = KREAD(direct, sb, s_dev);
+	r->exe_mode = KREAD(direct, inode, i_mode);
+	r->exe_ctime_ns = inode_ctime_ns(inode, direct);
+	if (KREAD(direct, inode, i_nlink) == 0)
 		r->context_flags |= ET_CTX_EXE_DELETED;
-	if (dentry_is_memfd(dentry, vfsmnt))
+	if (dentry_is_memfd(KREAD(direct, file, f_path.dentry), KREAD(direct, file, f_path.mnt), direct))
 		r->context_flags |= ET_CTX_EXE_MEMFD;
-	if (inode_in_upper_layer(inode))
+	if (inode_in_upper_layer(inode, direct))
 		r->context_flags |= ET_CTX_EXE_UPPER_LAYER;
 }
 
