@@ -48,10 +48,6 @@ class Exec implements ExecEvent {
   readonly argvTotalBytes: number;
   readonly argvFault: boolean;
   readonly filenameFault: boolean;
-  readonly bootNs: bigint;
-  readonly startBootNs: bigint;
-  readonly parentStartBootNs: bigint;
-  readonly cgroupId: bigint;
   readonly #buf: Buffer;
   readonly #at: number;
   readonly #filenameLen: number;
@@ -76,10 +72,6 @@ class Exec implements ExecEvent {
     this.uid = buf.readUInt32LE(at + X.uid);
     this.gid = buf.readUInt32LE(at + X.gid);
     this.nsPid = buf.readUInt32LE(at + X.nsPid);
-    this.bootNs = buf.readBigUInt64LE(at + X.bootNs);
-    this.startBootNs = buf.readBigUInt64LE(at + X.startBootNs);
-    this.parentStartBootNs = buf.readBigUInt64LE(at + X.parentStartBootNs);
-    this.cgroupId = buf.readBigUInt64LE(at + X.cgroupId);
     this.argvTotalBytes = buf.readUInt32LE(at + X.argvSize);
     this.#argc = buf.readUInt32LE(at + X.argc);
     this.#argvLen = buf.readUInt32LE(at + X.argvLen);
@@ -89,6 +81,24 @@ class Exec implements ExecEvent {
     this.argvFault = (flags & F.argvFault) !== 0;
     this.filenameFault = (flags & F.filenameFault) !== 0;
     this.#argcUnknown = (flags & F.argcUnknown) !== 0;
+  }
+
+  // The 64-bit fields are read on access: a BigInt costs more to make than
+  // all the 32-bit fields together, and most listeners read none of them.
+  get bootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.bootNs);
+  }
+
+  get startBootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.startBootNs);
+  }
+
+  get parentStartBootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.parentStartBootNs);
+  }
+
+  get cgroupId(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.cgroupId);
   }
 
   get comm(): string {
