@@ -122,7 +122,10 @@ __noinline int walk_step(void)
 	if (len + 1 > pos)
 		return WALK_STOPPED; /* no room for "/name": keep the suffix built so far */
 	pos = mask_bits(pos - len - 1, ET_PATH_MAX - 1);
-	if (bpf_probe_read_kernel(w->ws + pos + 1, len, d.name.name))
+	/* The size restated at the call: 6.12's verifier loses len's bound
+	 * through the `len + 1` above (a register linked to it by a constant
+	 * offset) and rejects the read as unbounded. */
+	if (bpf_probe_read_kernel(w->ws + pos + 1, mask_bits(len, ET_NAME_MAX), d.name.name))
 		return WALK_STOPPED;
 	w->ws[pos] = '/';
 	w->pos = pos;
