@@ -10,8 +10,10 @@
 #   release   the release string `uname -r` will print
 #   modules.cpio  the few modules the tests need that Debian builds as
 #             modules (overlay, for the overlayfs upper-layer test),
-#             uncompressed, at /lib/modules/exec-tracer/ in a newc archive
+#             uncompressed, at /exec-tracer-modules/ in a newc archive
 #             appended to the guest's initramfs; the guest's /init loads them
+#             (a directory of its own: an archive entry for lib/ would
+#             replace the root's lib -> usr/lib link, and arm64's loader)
 # A version already there is not fetched again; a new point release of the
 # suite is fetched on the next run.
 #
@@ -35,7 +37,8 @@ package=$(apt-cache "${apt_opts[@]}" depends "linux-image-$arch" |
 [ -n "$package" ] || { echo "fetch-kernel: $suite has no linux-image-$arch" >&2; exit 1; }
 version=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$package" | awk '$1 == "Version:" { print $2; exit }')
 dir="$cache/${package}_$version"
-if [ -f "$dir/vmlinuz" ] && [ -f "$dir/release" ] && [ -f "$dir/modules.cpio" ]; then
+if [ -f "$dir/vmlinuz" ] && [ -f "$dir/release" ] && [ -f "$dir/modules.cpio" ] &&
+  cpio -t --quiet < "$dir/modules.cpio" | grep -qx 'exec-tracer-modules/overlay.ko'; then
   echo "$dir"
   exit 0
 fi
@@ -47,7 +50,7 @@ mkdir -p "$work/x"
 # Modules are under lib/ or, in newer packages, usr/lib/; some compressed.
 dpkg-deb --fsys-tarfile "$work"/*.deb | tar -x -C "$work/x" --wildcards './boot/*' '*/fs/overlayfs/overlay.ko*'
 release=${package#linux-image-}
-mkdir -p "$dir.partial" "$work/m/lib/modules/exec-tracer"
+mkdir -p "$dir.partial" "$work/m/exec-tracer-modules"
 cp "$work/x/boot/vmlinuz-$release" "$dir.partial/vmlinuz"
 cp "$work/x/boot/config-$release" "$dir.partial/config"
 echo "$release" > "$dir.partial/release"
@@ -56,10 +59,10 @@ for ko in $(find "$work/x" -name 'overlay.ko*'); do
     *.xz) xz -dc "$ko" ;;
     *.zst) zstd -dc "$ko" ;;
     *) cat "$ko" ;;
-  esac > "$work/m/lib/modules/exec-tracer/overlay.ko"
+  esac > "$work/m/exec-tracer-modules/overlay.ko"
 done
-[ -s "$work/m/lib/modules/exec-tracer/overlay.ko" ] || { echo "fetch-kernel: $package has no overlay module" >&2; exit 1; }
-(cd "$work/m" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$dir.partial/modules.cpio"
+[ -s "$work/m/exec-tracer-modules/overlay.ko" ] || { echo "fetch-kernel: $package has no overlay module" >&2; exit 1; }
+(cd "$work/m" && find exec-tracer-modules | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$dir.partial/modules.cpio"
 rm -rf "$dir"
 mv "$dir.partial" "$dir"
 echo "$dir"

@@ -27,7 +27,7 @@ $bb mount -t tmpfs tmpfs /run
 # cgroup v2, as systemd mounts it: bpf_get_current_cgroup_id() answers for it.
 $bb mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # Modules the tests need that Debian builds as modules (fetch-kernel.sh).
-for ko in /lib/modules/exec-tracer/*.ko; do
+for ko in /exec-tracer-modules/*.ko; do
   [ -e "$ko" ] && $bb insmod "$ko"
 done
 # vitest's workers reach their parent through localhost.
