@@ -23,6 +23,8 @@ function syntheticBatch(): { batch: Buffer; count: number; recordBytes: number }
       comm: 'node',
       filename: '/usr/bin/node',
       argv: ['/usr/bin/node', '--enable-source-maps', `/srv/app/worker-${i}.js`, '--port', String(8000 + (i % 100))],
+      exe: '/usr/local/lib/nodejs/node-v20.20.2-linux-x64/bin/node',
+      cwd: '/srv/app',
     });
     records.push(r);
     bytes += r.length;
