@@ -4,9 +4,9 @@
 // only CAP_BPF and CAP_PERFMON traces; one with no capability at all is
 // refused with EPERM and a hint that names them. setpriv (util-linux) drops
 // the privileges, the way a service manager's AmbientCapabilities= would.
-import { realpathSync } from 'node:fs';
-import { release } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
 import { kernel, root, run, uniqueTag } from './kernel.js';
@@ -25,16 +25,42 @@ const CAP_BPF = 39n;
 const [major = 0, minor = 0] = release().split('.').map(Number);
 const memlockCharged = major < 5 || (major === 5 && minor < 11);
 
-/** Runs FILE ARGS as nobody with exactly CAPS (effective, permitted and ambient). */
-function asNobody(caps: ('bpf' | 'perfmon')[], file: string, args: string[]) {
+/**
+ * Where nobody finds the project: the checkout may sit below a directory only
+ * root may enter (/root, or a `mktemp -d`), so each run bind-mounts it, in a
+ * mount namespace of its own, at a path anyone can traverse.
+ */
+function nobodysView(): string {
+  const mode = statSync(root).mode;
+  if ((mode & 0o005) !== 0o005)
+    throw new Error(`${root} (mode ${(mode & 0o777).toString(8)}) must be readable by others for uid ${NOBODY}: chmod o+rx it`);
+  const view = mkdtempSync(join(tmpdir(), 'exec-tracer-nobody-'));
+  chmodSync(view, 0o755);
+  return view;
+}
+
+/** Runs FILE ARGS as nobody with exactly CAPS (effective, permitted and
+ * ambient), in the project as nobodysView() shows it: paths below the
+ * project in FILE and ARGS are rewritten to that view, its cwd. */
+async function asNobody(caps: ('bpf' | 'perfmon')[], file: string, args: string[]) {
   const set = ['-all', ...caps.map((c) => `+${c}`)].join(',');
+  const view = nobodysView();
+  const inView = (arg: string) => (arg.startsWith(`${root}/`) ? join(view, relative(root, arg)) : arg);
   const setpriv = [
     'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups',
     `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`,
-    file, ...args,
+    inView(file), ...args.map(inView),
   ];
-  const [command, ...rest] = memlockCharged ? ['prlimit', '--memlock=unlimited:unlimited', ...setpriv] : setpriv;
-  return run(command!, rest, { cwd: root });
+  const command = memlockCharged ? ['prlimit', '--memlock=unlimited:unlimited', ...setpriv] : setpriv;
+  try {
+    const result = await run('unshare', [
+      '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"',
+      'sh', root, view, ...command,
+    ]);
+    return { ...result, view };
+  } finally {
+    rmdirSync(view);
+  }
 }
 
 /** The effective capability mask a process started by asNobody(caps) has. */
@@ -54,7 +80,7 @@ describe.skipIf(!kernel)('privileges', () => {
     expect(seen, result.stderr).toBe('seen tp_btf');
     expect(result.code).toBe(0);
     // The path walks need nothing more than those two capabilities.
-    expect(JSON.parse(context!.replace(/^context /, ''))).toMatchObject({ exe: realpathSync('/bin/echo'), cwd: root });
+    expect(JSON.parse(context!.replace(/^context /, ''))).toMatchObject({ exe: realpathSync('/bin/echo'), cwd: result.view });
   });
 
   it('refuses an unprivileged user without them with EPERM and a hint that names them', async () => {
