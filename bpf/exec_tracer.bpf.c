@@ -13,6 +13,7 @@
 #include "exec_tracer.h"
 #include "bounds.h"
 #include "task.h"
+#include "who.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX < (1 << 21), "record offsets exceed 2^21");
@@ -87,14 +88,15 @@ static __always_inline void wake_idle_consumer(__u64 flags)
 		count_drop();
 }
 
-static __always_inline __u32 ns_pid_of(struct pid *pid)
+/* The pid and pid namespace at the task's own level: its view of itself. */
+static __always_inline struct upid own_upid(struct pid *pid)
 {
 	unsigned int level = BPF_CORE_READ(pid, level);
 	struct upid upid = {};
 
 	/* A variable index into numbers[]: a probe read, whichever the hook. */
 	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
-	return upid.nr;
+	return upid;
 }
 
 /* What a record needs from the task, read the cheapest way the hook allows. */
@@ -111,6 +113,8 @@ struct task_facts {
 	struct path pwd;
 	const char *interp; /* NULL: no interpreter ran the file */
 	bool interp_unknown;
+	struct task_struct *task;
+	struct linux_binprm *bprm; /* NULL: the hook has none */
 };
 
 /* tp_btf hands over trusted BTF pointers: plain loads (a fault reads as 0),
@@ -140,6 +144,8 @@ static __always_inline void facts_direct(struct task_struct *task, struct linux_
 	 * (fs/exec.c); binfmt_script and binfmt_misc replace it. */
 	f->interp = bprm->interp != bprm->filename ? bprm->interp : NULL;
 	f->interp_unknown = false;
+	f->task = task;
+	f->bprm = bprm;
 }
 
 /* The classic tracepoint only has the task's address: probe reads. */
@@ -157,6 +163,8 @@ static __always_inline void facts_probed(struct task_struct *task, struct task_f
 	f->pwd = BPF_CORE_READ(task, fs, pwd);
 	f->interp = NULL;
 	f->interp_unknown = true;
+	f->task = task;
+	f->bprm = NULL;
 }
 
 /*
@@ -241,6 +249,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
 	__u64 argv_size, argv_len, filename_len, context_len, size, uid_gid, flags;
+	struct upid upid;
 	long n;
 	char *data;
 
@@ -262,7 +271,9 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	uid_gid = bpf_get_current_uid_gid();
 	r->uid = (__u32)uid_gid;
 	r->gid = (__u32)(uid_gid >> 32);
-	r->ns_pid = ns_pid_of(f->thread_pid);
+	upid = own_upid(f->thread_pid);
+	r->ns_pid = upid.nr;
+	read_who(r, f->task, f->bprm, upid.ns, direct);
 	r->flags = 0;
 	if (argc >= 0) {
 		r->argc = argc;

@@ -79,6 +79,23 @@ enum et_context_flags {
 	ET_CTX_INTERP_UNKNOWN = 1 << 6,
 };
 
+/* The namespaces a record names, in the order of et_exec_record.ns_inum. */
+enum et_namespace {
+	ET_NS_PID, ET_NS_MNT, ET_NS_NET, ET_NS_UTS, ET_NS_IPC, ET_NS_USER, ET_NS_CGROUP, ET_NS_TIME,
+	ET_NS_COUNT,
+};
+
+enum et_who_flags {
+	/* bprm->secureexec: the kernel made this exec privilege-raising (AT_SECURE) */
+	ET_WHO_SECURE_EXEC = 1 << 0,
+	/* the hook cannot see bprm (classic tracepoint): secure exec unknown */
+	ET_WHO_SECURE_EXEC_UNKNOWN = 1 << 1,
+	/* the kernel has no audit identity (no CONFIG_AUDIT) */
+	ET_WHO_AUDIT_UNKNOWN = 1 << 2,
+	/* the kernel has no time namespaces (before 5.6): ns_inum[ET_NS_TIME] is 0 */
+	ET_WHO_TIME_NS_UNKNOWN = 1 << 3,
+};
+
 /* How the program was attached, reported back to user space. */
 enum et_attach_kind {
 	ET_ATTACH_TP_BTF = 1,
@@ -120,6 +137,15 @@ struct et_exec_record {
 	__u16 cwd_len;              /* cwd path bytes stored (no NUL) */
 	__u16 context;              /* enum et_context: the parts collected */
 	__u16 context_flags;        /* enum et_context_flags */
+	/* Who: the credentials after the exec, the audit identity, namespaces. */
+	__u32 euid, egid, suid, sgid, fsuid, fsgid;
+	__u64 cap_inheritable, cap_permitted, cap_effective;
+	__u32 login_uid;            /* audit login uid; 4294967295 when unset */
+	__u32 session_id;           /* audit session id; 4294967295 when unset */
+	__u32 ns_inum[ET_NS_COUNT]; /* namespace inode numbers, enum et_namespace */
+	__u16 who_flags;            /* enum et_who_flags */
+	__u16 reserved16;
+	__u32 reserved32;
 	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
 	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then

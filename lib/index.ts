@@ -17,6 +17,7 @@ export type {
   ExecTracerOptions,
   ExecTracerStats,
   AttachMode,
+  NamespaceName,
 } from '../types/index.js';
 export type {
   NativeBinding,

@@ -239,6 +239,19 @@ Napi::Object Layout(Napi::Env env) {
   exec.Set("cwdLen", number(offsetof(et_exec_record, cwd_len)));
   exec.Set("context", number(offsetof(et_exec_record, context)));
   exec.Set("contextFlags", number(offsetof(et_exec_record, context_flags)));
+  exec.Set("euid", number(offsetof(et_exec_record, euid)));
+  exec.Set("egid", number(offsetof(et_exec_record, egid)));
+  exec.Set("suid", number(offsetof(et_exec_record, suid)));
+  exec.Set("sgid", number(offsetof(et_exec_record, sgid)));
+  exec.Set("fsuid", number(offsetof(et_exec_record, fsuid)));
+  exec.Set("fsgid", number(offsetof(et_exec_record, fsgid)));
+  exec.Set("capInheritable", number(offsetof(et_exec_record, cap_inheritable)));
+  exec.Set("capPermitted", number(offsetof(et_exec_record, cap_permitted)));
+  exec.Set("capEffective", number(offsetof(et_exec_record, cap_effective)));
+  exec.Set("loginUid", number(offsetof(et_exec_record, login_uid)));
+  exec.Set("sessionId", number(offsetof(et_exec_record, session_id)));
+  exec.Set("nsInum", number(offsetof(et_exec_record, ns_inum)));
+  exec.Set("whoFlags", number(offsetof(et_exec_record, who_flags)));
   exec.Set("length", number(sizeof(et_exec_record)));
 
   Napi::Object flags = Napi::Object::New(env);
@@ -268,6 +281,27 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("flags", flags);
   layout.Set("context", context);
   layout.Set("contextFlags", contextFlags);
+
+  Napi::Object who = Napi::Object::New(env);
+  who.Set("secureExec", number(ET_WHO_SECURE_EXEC));
+  who.Set("secureExecUnknown", number(ET_WHO_SECURE_EXEC_UNKNOWN));
+  who.Set("auditUnknown", number(ET_WHO_AUDIT_UNKNOWN));
+  who.Set("timeNsUnknown", number(ET_WHO_TIME_NS_UNKNOWN));
+  layout.Set("whoFlags", who);
+
+  // The order of ns_inum[], as enum et_namespace numbers it.
+  Napi::Array namespaces = Napi::Array::New(env);
+  const char *names[ET_NS_COUNT] = {};
+  names[ET_NS_PID] = "pid";
+  names[ET_NS_MNT] = "mnt";
+  names[ET_NS_NET] = "net";
+  names[ET_NS_UTS] = "uts";
+  names[ET_NS_IPC] = "ipc";
+  names[ET_NS_USER] = "user";
+  names[ET_NS_CGROUP] = "cgroup";
+  names[ET_NS_TIME] = "time";
+  for (uint32_t i = 0; i < ET_NS_COUNT; i++) namespaces.Set(i, Napi::String::New(env, names[i]));
+  layout.Set("namespaces", namespaces);
   layout.Set("pathMax", number(ET_PATH_MAX));
   layout.Set("pathDepth", number(ET_PATH_DEPTH));
   layout.Set("argvLimitMax", number(ET_ARGV_LIMIT_MAX));

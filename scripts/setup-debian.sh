@@ -25,6 +25,7 @@ case "${1:-}" in
       cpio                  #   from an initramfs built of cpio layers,
       xz-utils zstd         #   with the overlay module unpacked from the kernel package
       mount                 # mount: bind, overlay and tmpfs mounts of the context tests
+      libcap2-bin           # setcap: file capabilities in the who tests
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;

@@ -86,6 +86,9 @@ export interface NativeError extends Error {
   log: string;
 }
 
+/** A namespace an exec event names (`ExecEvent.namespaces`). */
+export type NamespaceName = 'pid' | 'mnt' | 'net' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
+
 /** Byte offsets of the record layout, taken with offsetof() in the addon. */
 export interface RecordLayout {
   header: { type: number; fixedSize: number; size: number; length: number };
@@ -117,6 +120,20 @@ export interface RecordLayout {
     cwdLen: number;
     context: number;
     contextFlags: number;
+    euid: number;
+    egid: number;
+    suid: number;
+    sgid: number;
+    fsuid: number;
+    fsgid: number;
+    capInheritable: number;
+    capPermitted: number;
+    capEffective: number;
+    loginUid: number;
+    sessionId: number;
+    /** ns_inum[]: one u32 per namespace, in the order of `namespaces`. */
+    nsInum: number;
+    whoFlags: number;
     /** sizeof(struct et_exec_record): where the variable part begins. */
     length: number;
   };
@@ -138,6 +155,10 @@ export interface RecordLayout {
     interpreter: number;
     interpreterUnknown: number;
   };
+  /** Bits of `who_flags` (enum et_who_flags). */
+  whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number };
+  /** The namespaces of ns_inum[], in its order (enum et_namespace). */
+  namespaces: NamespaceName[];
   /** Longest stored path plus its NUL (PATH_MAX), in bytes. */
   pathMax: number;
   /** Steps of a path walk (components and mount crossings) before it is cut. */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // The public contract of exec-tracer: what a user's program sees.
-import type { AttachMode, NativeBinding } from './binding.js';
+import type { AttachMode, NamespaceName, NativeBinding } from './binding.js';
 
-export type { AttachMode, NativeBinding } from './binding.js';
+export type { AttachMode, NamespaceName, NativeBinding } from './binding.js';
 
 /** One successful exec, as the kernel saw it. */
 export interface ExecEvent {
@@ -136,6 +136,51 @@ export interface ExecEvent {
   readonly rawCwd: Buffer;
   /** `cwd` is cut: a true suffix of the real path, as for `exeTruncated`. */
   readonly cwdTruncated: boolean;
+
+  // Who ran it: the credentials after the exec (a setuid file changes the
+  // effective ids here), the audit identity and the namespaces, all read in
+  // the kernel at the exec.
+
+  /** Effective user id after the exec (0 for a setuid-root file run by anyone). */
+  readonly euid: number;
+  /** Effective group id after the exec. */
+  readonly egid: number;
+  /** Saved set-user-id after the exec. */
+  readonly suid: number;
+  /** Saved set-group-id after the exec. */
+  readonly sgid: number;
+  /** Filesystem user id (what file access is checked against). */
+  readonly fsuid: number;
+  /** Filesystem group id. */
+  readonly fsgid: number;
+  /** Effective capabilities after the exec, as a mask (`1n << 21n` is CAP_SYS_ADMIN). */
+  readonly capEffective: bigint;
+  /** Permitted capabilities after the exec, as a mask. */
+  readonly capPermitted: bigint;
+  /** Inheritable capabilities after the exec, as a mask. */
+  readonly capInheritable: bigint;
+  /**
+   * The kernel made this exec privilege-raising (`bprm->secureexec`, what
+   * user space sees as AT_SECURE): a setuid or setgid file that changed an
+   * id, file capabilities, or an LSM's decision. Read from the kernel, not
+   * guessed from the ids. Always `false` with `attach: 'tracepoint'` (the
+   * classic tracepoint does not expose bprm).
+   */
+  readonly secureExec: boolean;
+  /**
+   * The audit login uid (`/proc/<pid>/loginuid`: who logged in, kept across
+   * su and sudo); `undefined` when unset (4294967295), as for processes
+   * started outside a login session, or on a kernel without audit.
+   */
+  readonly loginUid: number | undefined;
+  /** The audit session id (`/proc/<pid>/sessionid`); `undefined` when unset. */
+  readonly sessionId: number | undefined;
+  /**
+   * The inode numbers of the process's namespaces, as the links in
+   * `/proc/<pid>/ns/` show them (`pid` is the one the process is in, not
+   * `pid_for_children`). `time` is 0 on kernels before 5.6, which have none.
+   */
+  readonly namespaces: Readonly<Record<NamespaceName, number>>;
 }
 
 /**

@@ -46,8 +46,23 @@ export interface ExecRecordFields {
   context: number;
   /** Bits of LAYOUT.contextFlags (the interpreter bit is added when `interpreter` is set). */
   contextFlags: number;
-  /** Where the variable part begins: LAYOUT.exec.length, or 96 for a record of before the context. */
+  /** Where the variable part begins: LAYOUT.exec.length, or that of an older object (96: no context; 128: no who). */
   fixedSize: number;
+  euid: number;
+  egid: number;
+  suid: number;
+  sgid: number;
+  fsuid: number;
+  fsgid: number;
+  capInheritable: bigint;
+  capPermitted: bigint;
+  capEffective: bigint;
+  loginUid: number;
+  sessionId: number;
+  /** Inode numbers by name; missing ones are 0. */
+  namespaces: Partial<Record<(typeof LAYOUT.namespaces)[number], number>>;
+  /** Bits of LAYOUT.whoFlags. */
+  whoFlags: number;
 }
 
 const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
@@ -64,7 +79,7 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   let flags = fields.flags ?? 0;
   if (kept.length < fullArgv.length) flags |= LAYOUT.flags.argvTruncated;
   const fixed = fields.fixedSize ?? X.length;
-  const withContext = fixed >= X.length;
+  const withContext = fixed >= X.contextFlags + 2;
   const exe = withContext ? bytes(fields.exe, '/usr/bin/true') : Buffer.alloc(0);
   const interpreter = withContext && fields.interpreter !== undefined ? bytes(fields.interpreter, '') : Buffer.alloc(0);
   const cwd = withContext ? bytes(fields.cwd, '/') : Buffer.alloc(0);
@@ -103,6 +118,21 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     b.writeUInt16LE(cwd.length, X.cwdLen);
     b.writeUInt16LE(fields.context ?? C.exe | C.file | C.interpreter | C.cwd, X.context);
     b.writeUInt16LE(contextFlags, X.contextFlags);
+  }
+  if (fixed >= X.whoFlags + 2) {
+    b.writeUInt32LE(fields.euid ?? fields.uid ?? 0, X.euid);
+    b.writeUInt32LE(fields.egid ?? fields.gid ?? 0, X.egid);
+    b.writeUInt32LE(fields.suid ?? fields.uid ?? 0, X.suid);
+    b.writeUInt32LE(fields.sgid ?? fields.gid ?? 0, X.sgid);
+    b.writeUInt32LE(fields.fsuid ?? fields.uid ?? 0, X.fsuid);
+    b.writeUInt32LE(fields.fsgid ?? fields.gid ?? 0, X.fsgid);
+    b.writeBigUInt64LE(fields.capInheritable ?? 0n, X.capInheritable);
+    b.writeBigUInt64LE(fields.capPermitted ?? 0n, X.capPermitted);
+    b.writeBigUInt64LE(fields.capEffective ?? 0n, X.capEffective);
+    b.writeUInt32LE(fields.loginUid ?? 0xffffffff, X.loginUid);
+    b.writeUInt32LE(fields.sessionId ?? 0xffffffff, X.sessionId);
+    LAYOUT.namespaces.forEach((name, i) => b.writeUInt32LE(fields.namespaces?.[name] ?? 0, X.nsInum + 4 * i));
+    b.writeUInt16LE(fields.whoFlags ?? 0, X.whoFlags);
   }
   Buffer.concat([filename, kept, exe, interpreter, cwd]).copy(b, fixed);
   return b;

@@ -32,7 +32,8 @@ export const TS_BUNDLES_IN_GUEST = '/project/build/ts-bundles';
 const ROOT_PACKAGES = [
   'busybox-static', // the shell of /init, and its mount, ip, base64, poweroff
   'coreutils', 'dash', // /bin/true, /bin/echo, /bin/sh: what the tests exec
-  'util-linux', 'mount', // unshare, setpriv, prlimit, mount (tracefs and privileges tests)
+  'util-linux', 'mount', // unshare, setpriv, prlimit, mount (tracefs, privileges, context, who tests)
+  'libcap2-bin', // setcap: the who test's file capabilities
   'bpftool', // the tests count the kernel's BPF objects with it
   'libstdc++6', // Node's C++ runtime
 ];

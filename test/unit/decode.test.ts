@@ -156,6 +156,42 @@ describe('decodeBatch', () => {
     expect(e.cwd).toBe('/Home');
   });
 
+  describe('who ran it', () => {
+    it('decodes the credentials, capabilities, audit identity and namespaces', () => {
+      const W = LAYOUT.whoFlags;
+      const namespaces = { pid: 4026532001, mnt: 2, net: 3, uts: 4, ipc: 5, user: 6, cgroup: 7, time: 4026531834 };
+      const e = decodeBatch(encodeExecRecord({
+        uid: 1000, gid: 1000, euid: 0, egid: 5, suid: 0, sgid: 5, fsuid: 0, fsgid: 5,
+        capInheritable: 1n << 13n, capPermitted: (1n << 41n) - 1n, capEffective: 1n << 40n,
+        loginUid: 1000, sessionId: 7, namespaces, whoFlags: W.secureExec,
+      }), clock).events[0]!;
+      expect(e).toMatchObject({
+        uid: 1000, euid: 0, suid: 0, fsuid: 0, gid: 1000, egid: 5, sgid: 5, fsgid: 5,
+        capInheritable: 1n << 13n, capPermitted: (1n << 41n) - 1n, capEffective: 1n << 40n,
+        secureExec: true, loginUid: 1000, sessionId: 7,
+      });
+      expect(e.namespaces).toEqual(namespaces);
+      expect(Object.isFrozen(e.namespaces)).toBe(true);
+      expect(JSON.parse(JSON.stringify(e))).toMatchObject({ euid: 0, capPermitted: String((1n << 41n) - 1n), namespaces });
+    });
+
+    it('reads an unset or unknown audit identity as undefined', () => {
+      const unset = decodeBatch(encodeExecRecord(), clock).events[0]!;
+      expect([unset.loginUid, unset.sessionId, unset.secureExec]).toEqual([undefined, undefined, false]);
+      const noAudit = decodeBatch(encodeExecRecord({ loginUid: 0, sessionId: 1, whoFlags: LAYOUT.whoFlags.auditUnknown }), clock)
+        .events[0]!;
+      expect([noAudit.loginUid, noAudit.sessionId]).toEqual([undefined, undefined]);
+      const root = decodeBatch(encodeExecRecord({ loginUid: 0, sessionId: 1 }), clock).events[0]!;
+      expect([root.loginUid, root.sessionId]).toEqual([0, 1]);
+    });
+
+    it('reads as empty in a record of before these fields', () => {
+      const e = decodeBatch(encodeExecRecord({ fixedSize: 128, uid: 1000 }), clock).events[0]!;
+      expect([e.euid, e.capEffective, e.secureExec, e.loginUid, e.namespaces.pid]).toEqual([0, 0n, false, undefined, 0]);
+      expect(e.exe).toBe('/usr/bin/true');
+    });
+  });
+
   describe('the context', () => {
     it('decodes exe, its identity and flags, the interpreter and cwd', () => {
       const F = LAYOUT.contextFlags;

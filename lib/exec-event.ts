@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+//
+// One exec record of a batch as an ExecEvent. Each batch is a fresh Buffer
+// copied by the addon, so an event keeps a view into it instead of copying:
+// the 32-bit ids are read at once (cheap), everything else on first access,
+// so a listener that reads only `pid` never decodes argv, paths or BigInts.
+//
+// Records are in the host's byte order. They are read as little-endian: both
+// architectures the addon is built for (x64, arm64) are, and choosing readers
+// per event would cost more than the whole numeric decode.
+import type { NamespaceName } from '../types/binding.js';
+import type { ExecEvent } from '../types/index.js';
+import type { Clock } from './decode.js';
+import { LAYOUT } from './layout.js';
+
+const X = LAYOUT.exec;
+const F = LAYOUT.flags;
+const C = LAYOUT.contextFlags;
+const W = LAYOUT.whoFlags;
+const UNSET_ID = 0xffffffff;
+/** The exec record before the context fields: records of an older kernel object. */
+export const EXEC_LENGTH_V1 = X.comm + X.commLength;
+/** Where the context fields end, and the fields of who ran it: a record whose
+ * fixed part is shorter came from an older object and lacks them. */
+export const CONTEXT_END = X.contextFlags + 2;
+const WHO_END = X.whoFlags + 2;
+const EMPTY = Buffer.alloc(0);
+const H = LAYOUT.header;
+
+/** An exec record at `at` in `buf`, decoded on access. */
+export class Exec implements ExecEvent {
+  readonly pid: number;
+  readonly tid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly nsPid: number;
+  readonly argvTruncated: boolean;
+  readonly argvTotalBytes: number;
+  readonly argvFault: boolean;
+  readonly filenameFault: boolean;
+  readonly #buf: Buffer;
+  readonly #at: number;
+  readonly #filenameLen: number;
+  readonly #argvLen: number;
+  readonly #argc: number;
+  readonly #argcUnknown: boolean;
+  readonly #clock: Clock;
+  #comm?: string;
+  #filename?: string;
+  #bounds?: number[];
+  #argv?: string[];
+  #rawArgv?: Buffer[];
+  #pathTexts?: string[];
+  #namespaces?: Readonly<Record<NamespaceName, number>>;
+
+  constructor(buf: Buffer, at: number, clock: Clock) {
+    this.#buf = buf;
+    this.#at = at;
+    this.#clock = clock;
+    this.pid = buf.readUInt32LE(at + X.pid);
+    this.tid = buf.readUInt32LE(at + X.tid);
+    this.ppid = buf.readUInt32LE(at + X.ppid);
+    this.uid = buf.readUInt32LE(at + X.uid);
+    this.gid = buf.readUInt32LE(at + X.gid);
+    this.nsPid = buf.readUInt32LE(at + X.nsPid);
+    this.argvTotalBytes = buf.readUInt32LE(at + X.argvSize);
+    this.#argc = buf.readUInt32LE(at + X.argc);
+    this.#argvLen = buf.readUInt32LE(at + X.argvLen);
+    this.#filenameLen = buf.readUInt16LE(at + X.filenameLen);
+    const flags = buf.readUInt16LE(at + X.flags);
+    this.argvTruncated = (flags & F.argvTruncated) !== 0;
+    this.argvFault = (flags & F.argvFault) !== 0;
+    this.filenameFault = (flags & F.filenameFault) !== 0;
+    this.#argcUnknown = (flags & F.argcUnknown) !== 0;
+  }
+
+  // The 64-bit fields are read on access: a BigInt costs more to make than
+  // all the 32-bit fields together, and most listeners read none of them.
+  get bootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.bootNs);
+  }
+
+  get startBootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.startBootNs);
+  }
+
+  get parentStartBootNs(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.parentStartBootNs);
+  }
+
+  get cgroupId(): bigint {
+    return this.#buf.readBigUInt64LE(this.#at + X.cgroupId);
+  }
+
+  get comm(): string {
+    if (this.#comm === undefined) {
+      const start = this.#at + X.comm;
+      // The kernel NUL-terminates comm, so this finds it within 16 bytes; the
+      // bound only matters for a record that broke that rule.
+      let end = this.#buf.indexOf(0, start);
+      if (end < 0 || end > start + X.commLength) end = start + X.commLength;
+      this.#comm = this.#buf.toString('utf8', start, end);
+    }
+    return this.#comm;
+  }
+
+  get rawFilename(): Buffer {
+    const start = this.#at + this.#fixedSize();
+    return this.#buf.subarray(start, start + this.#filenameLen);
+  }
+
+  get filename(): string {
+    if (this.#filename === undefined) {
+      const start = this.#at + this.#fixedSize();
+      this.#filename = this.#buf.toString('utf8', start, start + this.#filenameLen);
+    }
+    return this.#filename;
+  }
+
+  /** Start and end offsets in the batch of each argument, found once. */
+  #argBounds(): number[] {
+    if (this.#bounds === undefined) {
+      const start = this.#at + this.#fixedSize() + this.#filenameLen;
+      const end = start + this.#argvLen;
+      const bounds: number[] = [];
+      let from = start;
+      while (from < end) {
+        let nul = this.#buf.indexOf(0, from);
+        // Truncation cuts the last argument before its NUL: keep what came.
+        if (nul < 0 || nul >= end) nul = end;
+        bounds.push(from, nul);
+        from = nul + 1;
+      }
+      this.#bounds = bounds;
+    }
+    return this.#bounds;
+  }
+
+  get rawArgv(): Buffer[] {
+    if (this.#rawArgv === undefined) {
+      const b = this.#argBounds();
+      const args: Buffer[] = [];
+      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.subarray(b[i], b[i + 1]));
+      this.#rawArgv = args;
+    }
+    return this.#rawArgv;
+  }
+
+  get argv(): string[] {
+    if (this.#argv === undefined) {
+      // Buffer#toString decodes straight from the batch (invalid UTF-8 becomes
+      // U+FFFD, as with TextDecoder) without a view object per argument.
+      const b = this.#argBounds();
+      const args: string[] = [];
+      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.toString('utf8', b[i], b[i + 1]));
+      this.#argv = args;
+    }
+    return this.#argv;
+  }
+
+  /** Where the context's paths begin; 0 when the record has no context fields. */
+  #contextStart(): number {
+    const fixed = this.#fixedSize();
+    return fixed < CONTEXT_END ? 0 : this.#at + fixed + this.#filenameLen + this.#argvLen;
+  }
+
+  /** A context field of the record; 0 for a record written before it existed. */
+  #u16(offset: number): number {
+    return this.#fixedSize() < CONTEXT_END ? 0 : this.#buf.readUInt16LE(this.#at + offset);
+  }
+
+  /** A u32 field of the record; 0 for a record written before it existed. */
+  #u32(offset: number): number {
+    return this.#fixedSize() < offset + 4 ? 0 : this.#buf.readUInt32LE(this.#at + offset);
+  }
+
+  #u64(offset: number): bigint {
+    return this.#fixedSize() < offset + 8 ? 0n : this.#buf.readBigUInt64LE(this.#at + offset);
+  }
+
+  #whoFlag(bit: number): boolean {
+    return this.#fixedSize() >= WHO_END && (this.#buf.readUInt16LE(this.#at + X.whoFlags) & bit) !== 0;
+  }
+
+  get euid(): number {
+    return this.#u32(X.euid);
+  }
+
+  get egid(): number {
+    return this.#u32(X.egid);
+  }
+
+  get suid(): number {
+    return this.#u32(X.suid);
+  }
+
+  get sgid(): number {
+    return this.#u32(X.sgid);
+  }
+
+  get fsuid(): number {
+    return this.#u32(X.fsuid);
+  }
+
+  get fsgid(): number {
+    return this.#u32(X.fsgid);
+  }
+
+  get capInheritable(): bigint {
+    return this.#u64(X.capInheritable);
+  }
+
+  get capPermitted(): bigint {
+    return this.#u64(X.capPermitted);
+  }
+
+  get capEffective(): bigint {
+    return this.#u64(X.capEffective);
+  }
+
+  get secureExec(): boolean {
+    return this.#whoFlag(W.secureExec);
+  }
+
+  get loginUid(): number | undefined {
+    const id = this.#u32(X.loginUid);
+    return id === UNSET_ID || this.#whoFlag(W.auditUnknown) || this.#fixedSize() < WHO_END ? undefined : id;
+  }
+
+  get sessionId(): number | undefined {
+    const id = this.#u32(X.sessionId);
+    return id === UNSET_ID || this.#whoFlag(W.auditUnknown) || this.#fixedSize() < WHO_END ? undefined : id;
+  }
+
+  get namespaces(): Readonly<Record<NamespaceName, number>> {
+    if (this.#namespaces === undefined) {
+      const ns = {} as Record<NamespaceName, number>;
+      LAYOUT.namespaces.forEach((name, i) => (ns[name] = this.#u32(X.nsInum + 4 * i)));
+      this.#namespaces = Object.freeze(ns);
+    }
+    return this.#namespaces;
+  }
+
+  #contextFlag(bit: number): boolean {
+    return (this.#u16(X.contextFlags) & bit) !== 0;
+  }
+
+  /** The bounds of the nth context path: 0 exe, 1 interpreter, 2 cwd. */
+  #path(n: 0 | 1 | 2): [number, number] {
+    let start = this.#contextStart();
+    if (start === 0) return [0, 0];
+    const exe = this.#u16(X.exeLen);
+    const interp = this.#u16(X.interpLen);
+    if (n === 0) return [start, start + exe];
+    start += exe;
+    if (n === 1) return [start, start + interp];
+    start += interp;
+    return [start, start + this.#u16(X.cwdLen)];
+  }
+
+  #pathBytes(n: 0 | 1 | 2): Buffer {
+    const [start, end] = this.#path(n);
+    return start === end ? EMPTY : this.#buf.subarray(start, end);
+  }
+
+  /** The nth context path decoded, once. */
+  #pathText(n: 0 | 1 | 2): string {
+    const texts = (this.#pathTexts ??= []);
+    if (texts[n] === undefined) {
+      const [start, end] = this.#path(n);
+      texts[n] = this.#buf.toString('utf8', start, end);
+    }
+    return texts[n];
+  }
+
+  get rawExe(): Buffer {
+    return this.#pathBytes(0);
+  }
+
+  get exe(): string {
+    return this.#pathText(0);
+  }
+
+  get exeTruncated(): boolean {
+    return this.#contextFlag(C.exeTruncated);
+  }
+
+  get exeInode(): bigint {
+    return this.#fixedSize() < CONTEXT_END ? 0n : this.#buf.readBigUInt64LE(this.#at + X.exeIno);
+  }
+
+  get exeDevice(): number {
+    if (this.#fixedSize() < CONTEXT_END) return 0;
+    // The kernel's dev_t (major << 20 | minor) in stat(2)'s encoding.
+    const dev = this.#buf.readUInt32LE(this.#at + X.exeDev);
+    const major = dev >>> 20;
+    const minor = dev & 0xfffff;
+    return (minor & 0xff) + major * 0x100 + (minor - (minor & 0xff)) * 0x1000;
+  }
+
+  get exeCtimeNs(): bigint {
+    return this.#fixedSize() < CONTEXT_END ? 0n : this.#buf.readBigInt64LE(this.#at + X.exeCtimeNs);
+  }
+
+  get exeMode(): number {
+    return this.#u16(X.exeMode);
+  }
+
+  get exeDeleted(): boolean {
+    return this.#contextFlag(C.exeDeleted);
+  }
+
+  get exeMemfd(): boolean {
+    return this.#contextFlag(C.exeMemfd);
+  }
+
+  get exeUpperLayer(): boolean {
+    return this.#contextFlag(C.exeUpperLayer);
+  }
+
+  get rawInterpreter(): Buffer | undefined {
+    return this.#contextFlag(C.interpreter) ? this.#pathBytes(1) : undefined;
+  }
+
+  get interpreter(): string | undefined {
+    return this.#contextFlag(C.interpreter) ? this.#pathText(1) : undefined;
+  }
+
+  get rawCwd(): Buffer {
+    return this.#pathBytes(2);
+  }
+
+  get cwd(): string {
+    return this.#pathText(2);
+  }
+
+  get cwdTruncated(): boolean {
+    return this.#contextFlag(C.cwdTruncated);
+  }
+
+  get argc(): number {
+    return this.#argcUnknown ? this.#argBounds().length / 2 : this.#argc;
+  }
+
+  // A new Date per read: Dates are mutable, and a listener that changes one
+  // must not change what the next listener sees.
+  get time(): Date {
+    return new Date(Number((this.bootNs + this.#clock.epochOffsetNs) / 1_000_000n));
+  }
+
+  get execId(): string {
+    return `${this.pid}:${this.startBootNs}`;
+  }
+
+  get parentExecId(): string {
+    return `${this.ppid}:${this.parentStartBootNs}`;
+  }
+
+  #fixedSize(): number {
+    return this.#buf.readUInt16LE(this.#at + H.fixedSize);
+  }
+
+  /** What console.log and JSON.stringify show: the fields, not the buffer. */
+  toJSON(): Record<string, unknown> {
+    return {
+      pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, gid: this.gid, nsPid: this.nsPid,
+      comm: this.comm, filename: this.filename, argv: this.argv, argc: this.argc,
+      argvTruncated: this.argvTruncated, argvTotalBytes: this.argvTotalBytes, argvFault: this.argvFault,
+      filenameFault: this.filenameFault, cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
+      time: this.time.toISOString(), startBootNs: String(this.startBootNs),
+      parentStartBootNs: String(this.parentStartBootNs), execId: this.execId, parentExecId: this.parentExecId,
+      exe: this.exe, exeTruncated: this.exeTruncated, exeInode: String(this.exeInode), exeDevice: this.exeDevice,
+      exeCtimeNs: String(this.exeCtimeNs), exeMode: this.exeMode, exeDeleted: this.exeDeleted,
+      exeMemfd: this.exeMemfd, exeUpperLayer: this.exeUpperLayer, interpreter: this.interpreter,
+      cwd: this.cwd, cwdTruncated: this.cwdTruncated,
+      euid: this.euid, egid: this.egid, suid: this.suid, sgid: this.sgid, fsuid: this.fsuid, fsgid: this.fsgid,
+      capEffective: String(this.capEffective), capPermitted: String(this.capPermitted),
+      capInheritable: String(this.capInheritable), secureExec: this.secureExec,
+      loginUid: this.loginUid, sessionId: this.sessionId, namespaces: this.namespaces,
+    };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): Record<string, unknown> {
+    return this.toJSON();
+  }
+}
