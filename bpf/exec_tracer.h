@@ -94,7 +94,12 @@ enum et_who_flags {
 	ET_WHO_AUDIT_UNKNOWN = 1 << 2,
 	/* the kernel has no time namespaces (before 5.6): ns_inum[ET_NS_TIME] is 0 */
 	ET_WHO_TIME_NS_UNKNOWN = 1 << 3,
+	/* the process has a controlling terminal: tty holds its name */
+	ET_WHO_TTY = 1 << 4,
 };
+
+/* Bytes of the controlling terminal's name kept (tty->name, NUL padded). */
+#define ET_TTY_LEN 32
 
 /* How the program was attached, reported back to user space. */
 enum et_attach_kind {
@@ -146,6 +151,7 @@ struct et_exec_record {
 	__u16 who_flags;            /* enum et_who_flags */
 	__u16 reserved16;
 	__u32 reserved32;
+	char tty[ET_TTY_LEN];       /* controlling terminal's tty->name ("pts3", "tty1") */
 	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
 	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then

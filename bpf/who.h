@@ -81,6 +81,20 @@ static __always_inline void read_namespaces(struct et_exec_record *r, struct tas
 	}
 }
 
+/* The controlling terminal's name, as the kernel names the tty ("pts3"). */
+static __always_inline void read_tty(struct et_exec_record *r, struct task_struct *task,
+				     const bool direct)
+{
+	struct signal_struct *signal = KREAD(direct, task, signal);
+	struct tty_struct *tty = NULL;
+
+	__builtin_memset(r->tty, 0, sizeof(r->tty));
+	if (signal)
+		tty = KREAD(direct, signal, tty);
+	if (tty && bpf_probe_read_kernel_str(r->tty, sizeof(r->tty), &tty->name) > 1)
+		r->who_flags |= ET_WHO_TTY;
+}
+
 /* Everything of "who" into the record; bprm is NULL where the hook has none. */
 static __always_inline void read_who(struct et_exec_record *r, struct task_struct *task,
 				     struct linux_binprm *bprm, struct pid_namespace *pid_ns,
@@ -99,6 +113,7 @@ static __always_inline void read_who(struct et_exec_record *r, struct task_struc
 	if (cred)
 		read_credentials(r, cred, direct);
 	read_namespaces(r, task, pid_ns, direct);
+	read_tty(r, task, direct);
 
 	if (bpf_core_field_exists(struct task_struct, loginuid)) {
 		r->login_uid = KREAD(direct, task, loginuid.val);

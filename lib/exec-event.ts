@@ -233,6 +233,17 @@ export class Exec implements ExecEvent {
     return id === UNSET_ID || this.#whoFlag(W.auditUnknown) || this.#fixedSize() < WHO_END ? undefined : id;
   }
 
+  get tty(): string | undefined {
+    if (!this.#whoFlag(W.tty) || this.#fixedSize() < X.tty + X.ttyLength) return undefined;
+    const start = this.#at + X.tty;
+    let end = this.#buf.indexOf(0, start);
+    if (end < 0 || end > start + X.ttyLength) end = start + X.ttyLength;
+    const name = this.#buf.toString('latin1', start, end);
+    // The kernel names a pseudo-terminal "pts3"; its device is /dev/pts/3.
+    const pts = /^pts(\d+)$/.exec(name);
+    return pts ? `pts/${pts[1]}` : name;
+  }
+
   get namespaces(): Readonly<Record<NamespaceName, number>> {
     if (this.#namespaces === undefined) {
       const ns = {} as Record<NamespaceName, number>;
@@ -377,7 +388,7 @@ export class Exec implements ExecEvent {
       euid: this.euid, egid: this.egid, suid: this.suid, sgid: this.sgid, fsuid: this.fsuid, fsgid: this.fsgid,
       capEffective: String(this.capEffective), capPermitted: String(this.capPermitted),
       capInheritable: String(this.capInheritable), secureExec: this.secureExec,
-      loginUid: this.loginUid, sessionId: this.sessionId, namespaces: this.namespaces,
+      loginUid: this.loginUid, sessionId: this.sessionId, tty: this.tty, namespaces: this.namespaces,
     };
   }
 

@@ -252,6 +252,8 @@ Napi::Object Layout(Napi::Env env) {
   exec.Set("sessionId", number(offsetof(et_exec_record, session_id)));
   exec.Set("nsInum", number(offsetof(et_exec_record, ns_inum)));
   exec.Set("whoFlags", number(offsetof(et_exec_record, who_flags)));
+  exec.Set("tty", number(offsetof(et_exec_record, tty)));
+  exec.Set("ttyLength", number(ET_TTY_LEN));
   exec.Set("length", number(sizeof(et_exec_record)));
 
   Napi::Object flags = Napi::Object::New(env);
@@ -287,6 +289,7 @@ Napi::Object Layout(Napi::Env env) {
   who.Set("secureExecUnknown", number(ET_WHO_SECURE_EXEC_UNKNOWN));
   who.Set("auditUnknown", number(ET_WHO_AUDIT_UNKNOWN));
   who.Set("timeNsUnknown", number(ET_WHO_TIME_NS_UNKNOWN));
+  who.Set("tty", number(ET_WHO_TTY));
   layout.Set("whoFlags", who);
 
   // The order of ns_inum[], as enum et_namespace numbers it.

@@ -134,6 +134,8 @@ export interface RecordLayout {
     /** ns_inum[]: one u32 per namespace, in the order of `namespaces`. */
     nsInum: number;
     whoFlags: number;
+    tty: number;
+    ttyLength: number;
     /** sizeof(struct et_exec_record): where the variable part begins. */
     length: number;
   };
@@ -156,7 +158,7 @@ export interface RecordLayout {
     interpreterUnknown: number;
   };
   /** Bits of `who_flags` (enum et_who_flags). */
-  whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number };
+  whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number; tty: number };
   /** The namespaces of ns_inum[], in its order (enum et_namespace). */
   namespaces: NamespaceName[];
   /** Longest stored path plus its NUL (PATH_MAX), in bytes. */

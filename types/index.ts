@@ -176,6 +176,13 @@ export interface ExecEvent {
   /** The audit session id (`/proc/<pid>/sessionid`); `undefined` when unset. */
   readonly sessionId: number | undefined;
   /**
+   * The controlling terminal, named as under /dev: `'pts/3'` for a
+   * pseudo-terminal (ssh, a terminal emulator, `script`), `'tty1'` for a
+   * console, `'ttyS0'` for a serial line; `undefined` when the process has
+   * none (a daemon, a cron job, a container without `-t`).
+   */
+  readonly tty: string | undefined;
+  /**
    * The inode numbers of the process's namespaces, as the links in
    * `/proc/<pid>/ns/` show them (`pid` is the one the process is in, not
    * `pid_for_children`). `time` is 0 on kernels before 5.6, which have none.

@@ -61,8 +61,10 @@ export interface ExecRecordFields {
   sessionId: number;
   /** Inode numbers by name; missing ones are 0. */
   namespaces: Partial<Record<(typeof LAYOUT.namespaces)[number], number>>;
-  /** Bits of LAYOUT.whoFlags. */
+  /** Bits of LAYOUT.whoFlags (the tty bit is added when `tty` is set). */
   whoFlags: number;
+  /** The kernel's tty->name ("pts3"). */
+  tty: string;
 }
 
 const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
@@ -132,8 +134,9 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     b.writeUInt32LE(fields.loginUid ?? 0xffffffff, X.loginUid);
     b.writeUInt32LE(fields.sessionId ?? 0xffffffff, X.sessionId);
     LAYOUT.namespaces.forEach((name, i) => b.writeUInt32LE(fields.namespaces?.[name] ?? 0, X.nsInum + 4 * i));
-    b.writeUInt16LE(fields.whoFlags ?? 0, X.whoFlags);
+    b.writeUInt16LE((fields.whoFlags ?? 0) | (fields.tty === undefined ? 0 : LAYOUT.whoFlags.tty), X.whoFlags);
   }
+  if (fixed >= X.tty + X.ttyLength && fields.tty !== undefined) b.write(fields.tty.slice(0, X.ttyLength - 1), X.tty, 'latin1');
   Buffer.concat([filename, kept, exe, interpreter, cwd]).copy(b, fixed);
   return b;
 }

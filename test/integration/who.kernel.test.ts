@@ -39,25 +39,35 @@ describe.skipIf(!kernel)('who ran the exec, on the real kernel', () => {
   it('reports every id and capability set the exec was given', async () => {
     const tag = uniqueTag('ids');
     const { events } = await traceDuring(async () => {
-      // Real and effective ids apart; CAP_NET_RAW kept through the exec as
-      // an ambient capability, so it is inheritable, permitted and effective.
+      // CAP_NET_RAW kept through the exec as an ambient capability, so it is
+      // inheritable, permitted and effective after it.
       await ok('setpriv', [
-        '--ruid=1234', '--euid=1500', '--rgid=2345', '--egid=2500', '--clear-groups',
+        '--reuid=1234', '--regid=2345', '--clear-groups',
         '--inh-caps=-all,+net_raw', '--ambient-caps=-all,+net_raw', '--bounding-set=-all,+net_raw',
-        TRUE, tag,
+        TRUE, `${tag}-caps`,
       ]);
+      // Real and effective ids apart (no capabilities: kernels before 6.x
+      // drop ambient ones on such an exec, later ones keep them).
+      await ok('setpriv', ['--ruid=1234', '--euid=1500', '--rgid=2345', '--egid=2500', '--clear-groups', TRUE, `${tag}-apart`]);
     });
-    const e = only(events, tag);
-    // exec(2) copies the effective ids into the saved and filesystem ones.
-    expect([e.uid, e.euid, e.suid, e.fsuid]).toEqual([1234, 1500, 1500, 1500]);
-    expect([e.gid, e.egid, e.sgid, e.fsgid]).toEqual([2345, 2500, 2500, 2500]);
-    expect([e.capInheritable, e.capPermitted, e.capEffective]).toEqual([
+    const caps = only(events, `${tag}-caps`);
+    expect([caps.uid, caps.euid, caps.suid, caps.fsuid, caps.gid, caps.egid, caps.sgid, caps.fsgid]).toEqual([
+      1234, 1234, 1234, 1234, 2345, 2345, 2345, 2345,
+    ]);
+    expect([caps.capInheritable, caps.capPermitted, caps.capEffective]).toEqual([
       1n << CAP_NET_RAW, 1n << CAP_NET_RAW, 1n << CAP_NET_RAW,
     ]);
+    expect(caps.secureExec).toBe(false);
+
+    const apart = only(events, `${tag}-apart`);
+    // exec(2) copies the effective ids into the saved and filesystem ones.
+    expect([apart.uid, apart.euid, apart.suid, apart.fsuid]).toEqual([1234, 1500, 1500, 1500]);
+    expect([apart.gid, apart.egid, apart.sgid, apart.fsgid]).toEqual([2345, 2500, 2500, 2500]);
+    expect(apart.capEffective).toBe(0n);
     // The kernel marks any exec whose effective ids differ from the real
     // ones as secure (security/commoncap.c), with no setuid file involved:
     // the flag is the kernel's, not a guess from the file's mode.
-    expect(e.secureExec).toBe(true);
+    expect(apart.secureExec).toBe(true);
   });
 
   it('sees the kernel raise privileges for a setuid file and for file capabilities, and only then', async () => {
@@ -109,6 +119,21 @@ describe.skipIf(!kernel)('who ran the exec, on the real kernel', () => {
     expect(set.sessionId).toBe(Number(session.trim()));
     const inherited = only(events, `${tag}-inherited`);
     expect(inherited.loginUid).toBe(own === 0xffffffff ? undefined : own);
+  });
+
+  it('names the controlling terminal of an exec under a pty, and none without one', async () => {
+    const tag = uniqueTag('tty');
+    let shown = '';
+    const { events } = await traceDuring(async () => {
+      // script(1) runs the command on a new pseudo-terminal; tty(1) names it.
+      shown = await ok('script', ['-qc', `tty; exec ${TRUE} ${tag}-pty`, '/dev/null']);
+      // setsid(1): a new session, so no controlling terminal at all.
+      await ok('setsid', [TRUE, `${tag}-none`]);
+    });
+    const device = shown.trim();
+    expect(device).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(only(events, `${tag}-pty`).tty).toBe(device.slice('/dev/'.length));
+    expect(only(events, `${tag}-none`).tty).toBeUndefined();
   });
 
   it('names the namespaces of a process in new ones as /proc/<pid>/ns does', async () => {

@@ -34,6 +34,7 @@ const ROOT_PACKAGES = [
   'coreutils', 'dash', // /bin/true, /bin/echo, /bin/sh: what the tests exec
   'util-linux', 'mount', // unshare, setpriv, prlimit, mount (tracefs, privileges, context, who tests)
   'libcap2-bin', // setcap: the who test's file capabilities
+  'bsdutils', // script: the who test's pseudo-terminal
   'bpftool', // the tests count the kernel's BPF objects with it
   'libstdc++6', // Node's C++ runtime
 ];

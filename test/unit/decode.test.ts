@@ -175,6 +175,16 @@ describe('decodeBatch', () => {
       expect(JSON.parse(JSON.stringify(e))).toMatchObject({ euid: 0, capPermitted: String((1n << 41n) - 1n), namespaces });
     });
 
+    it('names the controlling terminal as /dev does, and none as undefined', () => {
+      const tty = (name?: string) => decodeBatch(encodeExecRecord(name === undefined ? {} : { tty: name }), clock).events[0]!.tty;
+      expect(tty('pts3')).toBe('pts/3');
+      expect(tty('pts12')).toBe('pts/12');
+      expect(tty('tty1')).toBe('tty1');
+      expect(tty('ttyS0')).toBe('ttyS0');
+      expect(tty('ptsx')).toBe('ptsx');
+      expect(tty()).toBeUndefined();
+    });
+
     it('reads an unset or unknown audit identity as undefined', () => {
       const unset = decodeBatch(encodeExecRecord(), clock).events[0]!;
       expect([unset.loginUid, unset.sessionId, unset.secureExec]).toEqual([undefined, undefined, false]);
@@ -186,8 +196,8 @@ describe('decodeBatch', () => {
     });
 
     it('reads as empty in a record of before these fields', () => {
-      const e = decodeBatch(encodeExecRecord({ fixedSize: 128, uid: 1000 }), clock).events[0]!;
-      expect([e.euid, e.capEffective, e.secureExec, e.loginUid, e.namespaces.pid]).toEqual([0, 0n, false, undefined, 0]);
+      const e = decodeBatch(encodeExecRecord({ fixedSize: 128, uid: 1000, tty: 'pts1' }), clock).events[0]!;
+      expect([e.euid, e.capEffective, e.secureExec, e.loginUid, e.namespaces.pid, e.tty]).toEqual([0, 0n, false, undefined, 0, undefined]);
       expect(e.exe).toBe('/usr/bin/true');
     });
   });

@@ -79,7 +79,7 @@ describe('options', () => {
     [{ context: { env: true } }, TypeError, 'options.context.env is not a part (known: exe, file, interpreter, cwd)'],
     [{ context: { cwd: 1 } }, TypeError, 'options.context.cwd must be a boolean, got 1'],
     // Each path the context stores may add 4095 bytes to the largest record.
-    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 16605 bytes.*options.context/],
+    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 16637 bytes.*options.context/],
   ])('rejects context %j', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
