@@ -11,13 +11,13 @@
 #include "exec_tracer.h"
 #include "task.h"
 
-/* The inode number of a namespace (what /proc/<pid>/ns/<name> links show). */
-#define NS_INUM(direct, nsp) ({                                                 \
-	__u32 __inum = 0;                                                      \
-	if (nsp)                                                               \
-		__inum = KREAD(direct, nsp, ns.inum);                          \
-	__inum;                                                                \
-})
+/*
+ * The inode number of a namespace (what /proc/<pid>/ns/<name> links show).
+ * No NULL checks here or below: a plain load through a NULL trusted pointer
+ * and a failed probe read both read 0, and every branch is verifier work at
+ * every start().
+ */
+#define NS_INUM(direct, nsp) KREAD(direct, nsp, ns.inum)
 
 static __always_inline void read_credentials(struct et_exec_record *r, const struct cred *cred,
 					     const bool direct)
@@ -59,9 +59,7 @@ static __always_inline void read_namespaces(struct et_exec_record *r, struct tas
 	struct cgroup_namespace *cgroup;
 
 	/* The pid namespace comes from the task's struct pid: a probe read. */
-	r->ns_inum[ET_NS_PID] = pid_ns ? BPF_CORE_READ(pid_ns, ns.inum) : 0;
-	if (!nsproxy)
-		return;
+	r->ns_inum[ET_NS_PID] = BPF_CORE_READ(pid_ns, ns.inum);
 	uts = KREAD(direct, nsproxy, uts_ns);
 	ipc = KREAD(direct, nsproxy, ipc_ns);
 	mnt = KREAD(direct, nsproxy, mnt_ns);
@@ -86,11 +84,9 @@ static __always_inline void read_tty(struct et_exec_record *r, struct task_struc
 				     const bool direct)
 {
 	struct signal_struct *signal = KREAD(direct, task, signal);
-	struct tty_struct *tty = NULL;
+	struct tty_struct *tty = KREAD(direct, signal, tty);
 
 	__builtin_memset(r->tty, 0, sizeof(r->tty));
-	if (signal)
-		tty = KREAD(direct, signal, tty);
 	if (tty && bpf_probe_read_kernel_str(r->tty, sizeof(r->tty), &tty->name) > 1)
 		r->who_flags |= ET_WHO_TTY;
 }
@@ -108,10 +104,8 @@ static __always_inline void read_who(struct et_exec_record *r, struct task_struc
 	r->reserved32 = 0;
 	for (i = 0; i < ET_NS_COUNT; i++)
 		r->ns_inum[i] = 0;
-	r->euid = r->egid = r->suid = r->sgid = r->fsuid = r->fsgid = 0;
 	r->cap_inheritable = r->cap_permitted = r->cap_effective = 0;
-	if (cred)
-		read_credentials(r, cred, direct);
+	read_credentials(r, cred, direct);
 	read_namespaces(r, task, pid_ns, direct);
 	read_tty(r, task, direct);
 
