@@ -4,7 +4,7 @@
 // only CAP_BPF and CAP_PERFMON traces; one with no capability at all is
 // refused with EPERM and a hint that names them. setpriv (util-linux) drops
 // the privileges, the way a service manager's AmbientCapabilities= would.
-import { chmodSync, mkdtempSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmdirSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,25 +26,16 @@ const [major = 0, minor = 0] = release().split('.').map(Number);
 const memlockCharged = major < 5 || (major === 5 && minor < 11);
 
 /**
- * Where nobody finds the project: the checkout may sit below a directory only
- * root may enter (/root, or a `mktemp -d`), so each run bind-mounts it, in a
- * mount namespace of its own, at a path anyone can traverse.
+ * Runs FILE ARGS as nobody with exactly CAPS (effective, permitted and
+ * ambient), in a view of the project nobody can enter: the checkout may sit
+ * in a directory only root may enter (/root/x, or a `mktemp -d` itself, mode
+ * 700), so a private mount namespace puts a tmpfs (mode 755) at a fresh path
+ * and binds each of the project's entries into it. Paths below the project
+ * in FILE and ARGS are rewritten to that view, which is also the cwd.
  */
-function nobodysView(): string {
-  const mode = statSync(root).mode;
-  if ((mode & 0o005) !== 0o005)
-    throw new Error(`${root} (mode ${(mode & 0o777).toString(8)}) must be readable by others for uid ${NOBODY}: chmod o+rx it`);
-  const view = mkdtempSync(join(tmpdir(), 'exec-tracer-nobody-'));
-  chmodSync(view, 0o755);
-  return view;
-}
-
-/** Runs FILE ARGS as nobody with exactly CAPS (effective, permitted and
- * ambient), in the project as nobodysView() shows it: paths below the
- * project in FILE and ARGS are rewritten to that view, its cwd. */
 async function asNobody(caps: ('bpf' | 'perfmon')[], file: string, args: string[]) {
   const set = ['-all', ...caps.map((c) => `+${c}`)].join(',');
-  const view = nobodysView();
+  const view = mkdtempSync(join(tmpdir(), 'exec-tracer-nobody-'));
   const inView = (arg: string) => (arg.startsWith(`${root}/`) ? join(view, relative(root, arg)) : arg);
   const setpriv = [
     'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups',
@@ -52,11 +43,18 @@ async function asNobody(caps: ('bpf' | 'perfmon')[], file: string, args: string[
     inView(file), ...args.map(inView),
   ];
   const command = memlockCharged ? ['prlimit', '--memlock=unlimited:unlimited', ...setpriv] : setpriv;
+  const script = [
+    'src=$1; dst=$2; shift 2',
+    'mount -t tmpfs -o mode=755 tmpfs "$dst" || exit 125',
+    'for e in "$src"/*; do',
+    '  n=${e##*/}',
+    '  if [ -d "$e" ]; then mkdir "$dst/$n"; else : > "$dst/$n"; fi',
+    '  mount --bind "$e" "$dst/$n" || exit 125',
+    'done',
+    'cd "$dst" && exec "$@"',
+  ].join('\n');
   try {
-    const result = await run('unshare', [
-      '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"',
-      'sh', root, view, ...command,
-    ]);
+    const result = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', root, view, ...command]);
     return { ...result, view };
   } finally {
     rmdirSync(view);
