@@ -30,7 +30,7 @@ const SAFETY_DRAIN_MS = 100;
 const MAX_RING = 1024 * 1024 * 1024;
 const MAX_LATENCY_MS = 10_000;
 const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context']);
-const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd'] as const;
+const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd'] as const satisfies readonly (keyof ExecContextOptions)[];
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -116,10 +116,14 @@ export function resolveOptions(
   return resolved;
 }
 
+/** Every part of the context set to `on`. */
+function allParts(on: boolean): Required<ExecContextOptions> {
+  return { exe: on, file: on, interpreter: on, cwd: on };
+}
+
 /** `options.context`: true (the default) or false for every part, or an object of parts (missing ones on). */
 function resolveContext(value: unknown): Required<ExecContextOptions> {
-  if (value === undefined || value === true) return { exe: true, file: true, interpreter: true, cwd: true };
-  if (value === false) return { exe: false, file: false, interpreter: false, cwd: false };
+  if (value === undefined || typeof value === 'boolean') return allParts(value ?? true);
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new TypeError(`options.context must be a boolean or an object, got ${show(value)}`);
   const o = value as Record<string, unknown>;
@@ -127,7 +131,7 @@ function resolveContext(value: unknown): Required<ExecContextOptions> {
   for (const key of Object.keys(o)) {
     if (!parts.has(key)) throw new TypeError(`options.context.${key} is not a part (known: ${CONTEXT_PARTS.join(', ')})`);
   }
-  const resolved = { exe: true, file: true, interpreter: true, cwd: true };
+  const resolved = allParts(true);
   for (const part of CONTEXT_PARTS) {
     const on = o[part];
     if (on === undefined) continue;
@@ -166,12 +170,7 @@ export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
 /** What the addon is asked for: the policy behind each knob lives here. */
 export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT): NativeOpenOptions {
   const lowLatency = o.maxLatencyMs === 0;
-  const bits = layout.context;
-  const context =
-    (o.context.exe ? bits.exe : 0) |
-    (o.context.file ? bits.file : 0) |
-    (o.context.interpreter ? bits.interpreter : 0) |
-    (o.context.cwd ? bits.cwd : 0);
+  const context = CONTEXT_PARTS.reduce((bits, part) => (o.context[part] ? bits | layout.context[part] : bits), 0);
   return {
     argvLimit: o.argvLimit,
     ringBufferSize: o.ringBufferSize,

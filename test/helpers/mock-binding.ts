@@ -113,7 +113,7 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     const C = LAYOUT.context;
     b.writeBigUInt64LE(fields.exeIno ?? 260958n, X.exeIno);
     b.writeBigInt64LE(fields.exeCtimeNs ?? 1_663_687_647_000_000_000n, X.exeCtimeNs);
-    b.writeUInt32LE(fields.exeDev ?? (254 << 20) | 0, X.exeDev);
+    b.writeUInt32LE(fields.exeDev ?? 254 << 20, X.exeDev);
     b.writeUInt16LE(fields.exeMode ?? 0o100755, X.exeMode);
     b.writeUInt16LE(exe.length, X.exeLen);
     b.writeUInt16LE(interpreter.length, X.interpLen);
