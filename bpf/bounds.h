@@ -48,12 +48,13 @@ static __always_inline __u64 clamp_max(__u64 v, __u64 max)
  * min(v, max) for an offset computed from other bounded values (a sum of
  * lengths). Those verifiers can carry such a sum with an impossible range
  * (umin > umax), and no compare repairs that; an AND does, since it derives
- * the bounds from the known bits again. `max` must be below 2^21, above every
- * offset a record can have (argv at most 1 MiB plus filename and paths).
+ * the bounds from the known bits again. `max` must be below 2^22, above every
+ * offset a record can have (argv and the environment at most 1 MiB each,
+ * plus filename and paths).
  */
 static __always_inline __u64 clamp_offset(__u64 v, __u64 max)
 {
-	return clamp_max(mask_bits(v, (1 << 21) - 1), max);
+	return clamp_max(mask_bits(v, (1 << 22) - 1), max);
 }
 
 #endif /* EXEC_TRACER_BOUNDS_H */

@@ -16,7 +16,8 @@
 #include "who.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
-_Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX < (1 << 21), "record offsets exceed 2^21");
+_Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),
+	       "record offsets exceed 2^22");
 
 /* The probe_read helpers are GPL-only; dual licensing keeps them available. */
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -27,7 +28,12 @@ const volatile __u32 argv_limit = 8192;
  * consumer's timer drains. 0: the kernel's default wakeup per record. */
 const volatile __u64 wakeup_bytes = 0;
 /* enum et_context: which parts of the context each record carries. */
-const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERP | ET_CONTEXT_CWD;
+const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERP | ET_CONTEXT_CWD |
+			       ET_CONTEXT_CGROUP;
+/* The environment is opt-in (secrets live there): when read_env is 0, the
+ * verifier drops every instruction that would touch it, at load. */
+const volatile __u32 read_env = 0;
+const volatile __u32 env_limit = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -57,7 +63,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, ET_SCRATCH_SIZE(8192));
+	__uint(value_size, ET_SCRATCH_SIZE(8192, 0));
 } scratch SEC(".maps");
 
 static __always_inline void count_drop(void)
@@ -108,6 +114,8 @@ struct task_facts {
 	struct pid *thread_pid;
 	unsigned long arg_start;
 	unsigned long arg_end;
+	unsigned long env_start; /* 0 unless read_env */
+	unsigned long env_end;
 	struct file *exe_file;
 	struct path root;
 	struct path pwd;
@@ -135,6 +143,8 @@ static __always_inline void facts_direct(struct task_struct *task, struct linux_
 	f->thread_pid = task->thread_pid;
 	f->arg_start = mm->arg_start;
 	f->arg_end = mm->arg_end;
+	f->env_start = read_env ? mm->env_start : 0;
+	f->env_end = read_env ? mm->env_end : 0;
 	f->exe_file = mm->exe_file;
 	/* Probe reads: the walk takes plain integers (bpf/task.h says why), and
 	 * the verifier does not let a trusted pointer pass for one. */
@@ -158,6 +168,8 @@ static __always_inline void facts_probed(struct task_struct *task, struct task_f
 	f->thread_pid = BPF_CORE_READ(task, thread_pid);
 	f->arg_start = BPF_CORE_READ(task, mm, arg_start);
 	f->arg_end = BPF_CORE_READ(task, mm, arg_end);
+	f->env_start = read_env ? BPF_CORE_READ(task, mm, env_start) : 0;
+	f->env_end = read_env ? BPF_CORE_READ(task, mm, env_end) : 0;
 	f->exe_file = BPF_CORE_READ(task, mm, exe_file);
 	f->root = BPF_CORE_READ(task, fs, root);
 	f->pwd = BPF_CORE_READ(task, fs, pwd);
@@ -168,28 +180,45 @@ static __always_inline void facts_probed(struct task_struct *task, struct task_f
 }
 
 /*
- * Appends the path of `path`, as the task sees it from `root`, at data + at.
- * Returns its length; sets `cut_flag` when the walk was cut.
+ * Copies what a walk built in the workspace (walk_path(), cgroup_walk())
+ * to `at` in this CPU's scratch record, after at most three other paths.
+ * Returns its length, plus ET_WALK_CUT when the walk was cut. Global, like
+ * the walks: inlined at each use, its branches would multiply the
+ * verifier's states through the rest of the program (the cgroup path alone
+ * cost 5,800 more instructions to verify at every start).
  */
-static __always_inline __u64 append_path(struct et_exec_record *r, char *data, __u64 at,
-					 const struct path *path, const struct path *root,
-					 __u16 cut_flag)
+__noinline int copy_walked(int walked, __u64 at)
 {
-	int walked = walk_path((__u64)path->dentry, (__u64)path->mnt, (__u64)root->dentry,
-			       (__u64)root->mnt);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	struct walk *w = walk_workspace();
 	__u64 pos, len;
 
-	if (walked < 0 || !w)
+	if (walked < 0 || !r || !w)
 		return 0;
-	if (walked & ET_WALK_CUT)
-		r->context_flags |= cut_flag;
 	pos = mask_bits(walked, ET_PATH_MAX - 1);
 	len = clamp_max(ET_PATH_MAX - pos, ET_PATH_MAX - 1);
-	at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + 2 * (ET_PATH_MAX - 1));
-	if (bpf_probe_read_kernel(data + at, len, w->ws + pos))
+	at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + 3 * (ET_PATH_MAX - 1));
+	if (bpf_probe_read_kernel((char *)(r + 1) + at, len, w->ws + pos))
 		return 0;
-	return len;
+	return len | (walked & ET_WALK_CUT);
+}
+
+/* The length of what copy_walked() copied; sets `cut_flag` if it was cut. */
+static __always_inline __u64 walked_length(struct et_exec_record *r, int copied, __u16 cut_flag)
+{
+	r->context_flags |= (copied & ET_WALK_CUT) ? cut_flag : 0;
+	return mask_bits(copied, ET_PATH_MAX - 1);
+}
+
+/* Appends the path of `path`, as the task sees it from `root`. */
+static __always_inline __u64 append_path(struct et_exec_record *r, __u64 at, const struct path *path,
+					 const struct path *root, __u16 cut_flag)
+{
+	int walked = walk_path((__u64)path->dentry, (__u64)path->mnt, (__u64)root->dentry,
+			       (__u64)root->mnt);
+
+	return walked_length(r, copy_walked(walked, at), cut_flag);
 }
 
 /* The context after argv at data + at: exe path, file identity, interpreter, cwd. */
@@ -207,6 +236,7 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 	r->exe_len = 0;
 	r->interp_len = 0;
 	r->cwd_len = 0;
+	r->cgroup_len = 0;
 	r->context = context;
 	r->context_flags = 0;
 
@@ -214,7 +244,7 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 		struct path exe_path = {};
 
 		bpf_core_read(&exe_path, sizeof(exe_path), &file->f_path);
-		len = append_path(r, data, at, &exe_path, &f->root, ET_CTX_EXE_TRUNCATED);
+		len = append_path(r, at, &exe_path, &f->root, ET_CTX_EXE_TRUNCATED);
 		r->exe_len = len;
 		at += len;
 	}
@@ -235,11 +265,44 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 		}
 	}
 	if (context & ET_CONTEXT_CWD) {
-		len = append_path(r, data, at, &f->pwd, &f->root, ET_CTX_CWD_TRUNCATED);
+		len = append_path(r, at, &f->pwd, &f->root, ET_CTX_CWD_TRUNCATED);
 		r->cwd_len = len;
 		at += len;
 	}
+	if (context & ET_CONTEXT_CGROUP) {
+		struct task_struct *task = f->task;
+		struct css_set *cgroups = KREAD(direct, task, cgroups);
+		struct cgroup *cgrp = KREAD(direct, cgroups, dfl_cgrp);
+		__u64 kn = 0;
+
+		/* A probe read: the walk takes an integer (bpf/task.h says why). */
+		bpf_core_read(&kn, sizeof(kn), &cgrp->kn);
+		len = walked_length(r, copy_walked(cgroup_walk(kn), at), ET_CTX_CGROUP_TRUNCATED);
+		r->cgroup_len = len;
+		at += len;
+	}
 	return at - start;
+}
+
+/* The new mm's environment after everything else, like argv. */
+static __always_inline __u64 append_env(struct et_exec_record *r, char *data, __u64 at,
+					const struct task_facts *f)
+{
+	__u64 size = f->env_end > f->env_start ? f->env_end - f->env_start : 0;
+	__u64 len = clamp_max(size, env_limit);
+
+	r->flags |= ET_EXEC_ENV;
+	r->env_size = size > 0xffffffffULL ? 0xffffffffU : (__u32)size;
+	if (size > env_limit)
+		r->flags |= ET_EXEC_ENV_TRUNCATED;
+	at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX);
+	len = clamp_max(len, env_limit);
+	if (len && bpf_probe_read_user(data + at, len, (void *)f->env_start)) {
+		r->flags |= ET_EXEC_ENV_FAULT;
+		len = 0;
+	}
+	r->env_len = len;
+	return len;
 }
 
 static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
@@ -248,7 +311,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
-	__u64 argv_size, argv_len, filename_len, context_len, size, uid_gid, flags;
+	__u64 argv_size, argv_len, filename_len, context_len, env_len = 0, size, uid_gid, flags;
 	struct upid upid;
 	long n;
 	char *data;
@@ -308,9 +371,13 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	}
 	r->argv_len = argv_len;
 	context_len = append_context(r, data, filename_len + argv_len, f, direct);
+	r->env_size = 0;
+	r->env_len = 0;
+	if (read_env)
+		env_len = append_env(r, data, filename_len + argv_len + context_len, f);
 	/* Restated at the call: the scratch slot holds at least this much. */
-	size = clamp_max(sizeof(*r) + filename_len + argv_len + context_len,
-			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX);
+	size = clamp_max(sizeof(*r) + filename_len + argv_len + context_len + env_len,
+			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX + env_limit);
 	r->hdr.size = size;
 
 	if (consumer_idle)

@@ -20,19 +20,24 @@
 /* Upper bound for the argv byte limit knob; the scratch map is sized to the
  * chosen limit at load time, so this only bounds what may be asked for. */
 #define ET_ARGV_LIMIT_MAX (1u << 20)
-/* Bytes a record may hold after argv: three paths, each without its NUL. */
-#define ET_CONTEXT_MAX (3 * (ET_PATH_MAX - 1))
+/* Upper bound for the environment byte limit knob, as for argv. */
+#define ET_ENV_LIMIT_MAX (1u << 20)
+/* Bytes a record may hold after argv: four paths (exe, interpreter, cwd,
+ * cgroup), each without its NUL. */
+#define ET_CONTEXT_MAX (4 * (ET_PATH_MAX - 1))
 /* The scratch slot: the largest record, plus the NUL a string read may
  * write past the last path. */
-#define ET_SCRATCH_SIZE(argv_limit)                                             \
+#define ET_SCRATCH_SIZE(argv_limit, env_limit)                                  \
 	(sizeof(struct et_exec_record) + (ET_FILENAME_MAX - 1) + (argv_limit) + \
-	 ET_CONTEXT_MAX + 1)
+	 ET_CONTEXT_MAX + (env_limit) + 1)
 
 /* The longest path stored for exe, interpreter and cwd, with its NUL (PATH_MAX). */
 #define ET_PATH_MAX 4096
 /* Steps of a path walk (components plus mount crossings): deeper is cut and
  * flagged. Bounded by what the 5.10 verifier accepts in one program. */
 #define ET_PATH_DEPTH 64
+/* Levels of the cgroup tree a cgroup path keeps: deeper is cut and flagged. */
+#define ET_CGROUP_DEPTH 32
 
 /* Slots of the drop counter (indexed by CPU, wrapping): bounds its .bss size. */
 #define ET_DROP_SLOTS 256
@@ -52,6 +57,12 @@ enum et_exec_flags {
 	ET_EXEC_FILENAME_FAULT = 1 << 2,
 	/* argc was not available (classic tracepoint); argc counts stored args */
 	ET_EXEC_ARGC_UNKNOWN = 1 << 3,
+	/* the environment was collected (the env knob): env_size and env_len hold */
+	ET_EXEC_ENV = 1 << 4,
+	/* the environment held more bytes than the limit; env_size has its length */
+	ET_EXEC_ENV_TRUNCATED = 1 << 5,
+	/* the environment range of the new mm could not be read (env_len is 0) */
+	ET_EXEC_ENV_FAULT = 1 << 6,
 };
 
 /* Which parts of the context a record carries (the `context` knob). */
@@ -60,6 +71,7 @@ enum et_context {
 	ET_CONTEXT_FILE = 1 << 1,   /* exe_ino, exe_dev, exe_ctime_ns, exe_mode, file flags */
 	ET_CONTEXT_INTERP = 1 << 2, /* bprm->interp */
 	ET_CONTEXT_CWD = 1 << 3,    /* cwd path (a walk) */
+	ET_CONTEXT_CGROUP = 1 << 4, /* cgroup v2 path (a walk of kernfs names) */
 };
 
 enum et_context_flags {
@@ -77,6 +89,8 @@ enum et_context_flags {
 	ET_CTX_INTERP = 1 << 5,
 	/* the hook cannot see the interpreter (classic tracepoint: no bprm) */
 	ET_CTX_INTERP_UNKNOWN = 1 << 6,
+	/* the cgroup walk stopped short of the root: cgroup is a true suffix */
+	ET_CTX_CGROUP_TRUNCATED = 1 << 7,
 };
 
 /* The namespaces a record names, in the order of et_exec_record.ns_inum. */
@@ -149,14 +163,18 @@ struct et_exec_record {
 	__u32 session_id;           /* audit session id; 4294967295 when unset */
 	__u32 ns_inum[ET_NS_COUNT]; /* namespace inode numbers, enum et_namespace */
 	__u16 who_flags;            /* enum et_who_flags */
-	__u16 reserved16;
+	__u16 cgroup_len;           /* cgroup path bytes stored (no NUL) */
 	__u32 reserved32;
 	char tty[ET_TTY_LEN];       /* controlling terminal's tty->name ("pts3", "tty1") */
+	/* The environment, when the env knob asks for it (ET_EXEC_ENV). */
+	__u32 env_size;             /* original environment bytes (env_end - env_start) */
+	__u32 env_len;              /* environment bytes stored in this record */
 	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
 	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then
-	 * exe_len, interp_len and cwd_len bytes of those paths. Older decoders
-	 * stop after argv: the paths come last. */
+	 * exe_len, interp_len, cwd_len and cgroup_len bytes of those paths; then
+	 * env_len bytes of the environment, laid out like argv. Older decoders
+	 * stop after argv or after the paths: what is newer comes last. */
 };
 
 #endif /* EXEC_TRACER_H */

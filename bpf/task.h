@@ -163,6 +163,82 @@ __noinline int walk_path(__u64 dentry, __u64 vfsmnt, __u64 root_dentry, __u64 ro
 }
 
 /*
+ * The cgroup v2 path of a cgroup, from its kernfs node: the names up to the
+ * hierarchy's root, as /proc/<pid>/cgroup shows them from the initial cgroup
+ * namespace ("/system.slice/docker-<id>.scope"; "/" for the root). Built
+ * backwards into ws[pos, ET_PATH_MAX) like walk_path(), so a cut keeps the
+ * deepest levels (where a container's scope sits) and sets ET_WALK_CUT; at
+ * most ET_CGROUP_DEPTH levels. The names are read now, at the exec: a cgroup
+ * removed a moment later is still named.
+ *
+ * Since 6.15 the parent is `__parent` (read under RCU); before, `parent`.
+ */
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+/* One level up: a name written (if `may_write`), or the root reached. The
+ * node is w->dentry. */
+__noinline int cgroup_step(__u64 may_write)
+{
+	__u64 parent_off = bpf_core_field_exists(struct kernfs_node, __parent)
+				   ? bpf_core_field_offset(struct kernfs_node, __parent)
+				   : bpf_core_field_offset(struct kernfs_node___parent, parent);
+	__u64 name_off = bpf_core_field_offset(struct kernfs_node, name);
+	struct walk *w = walk_workspace();
+	__u64 parent, name, pos, len;
+	long n;
+
+	if (!w)
+		return WALK_STOPPED;
+	if (bpf_probe_read_kernel(&parent, sizeof(parent), (void *)(w->dentry + parent_off)))
+		return WALK_STOPPED;
+	if (!parent)
+		return WALK_DONE; /* the root: its name is not part of the path */
+	if (!may_write)
+		return WALK_STOPPED; /* deeper than ET_CGROUP_DEPTH levels */
+	if (bpf_probe_read_kernel(&name, sizeof(name), (void *)(w->dentry + name_off)))
+		return WALK_STOPPED;
+	/* kernfs keeps no length: the name goes to the spare half first. */
+	n = bpf_probe_read_kernel_str(w->ws + ET_PATH_MAX, ET_NAME_MAX + 1, (void *)name);
+	if (n <= 0)
+		return WALK_STOPPED;
+	len = mask_bits(n - 1, ET_NAME_MAX);
+	pos = clamp_max(w->pos, ET_PATH_MAX);
+	if (len + 1 > pos)
+		return WALK_STOPPED;
+	pos = mask_bits(pos - len - 1, ET_PATH_MAX - 1);
+	if (bpf_probe_read_kernel(w->ws + pos + 1, mask_bits(len, ET_NAME_MAX), w->ws + ET_PATH_MAX))
+		return WALK_STOPPED;
+	w->ws[pos] = '/';
+	w->pos = pos;
+	w->dentry = parent;
+	return WALK_GO_ON;
+}
+
+__noinline int cgroup_walk(__u64 kn)
+{
+	struct walk *w = walk_workspace();
+	int i, step = WALK_GO_ON;
+	__u64 pos;
+
+	if (!w || !kn)
+		return -1;
+	w->dentry = kn;
+	w->pos = ET_PATH_MAX;
+	/* One step more than levels: the last only finds whether it is the root. */
+	for (i = 0; i <= ET_CGROUP_DEPTH && step == WALK_GO_ON; i++)
+		step = cgroup_step(i < ET_CGROUP_DEPTH);
+	pos = clamp_max(w->pos, ET_PATH_MAX);
+	if (pos >= ET_PATH_MAX) {
+		/* The root cgroup, or nothing could be read. */
+		pos = ET_PATH_MAX - 1;
+		w->ws[ET_PATH_MAX - 1] = '/';
+	}
+	return pos | (step == WALK_DONE ? 0 : ET_WALK_CUT);
+}
+
+/*
  * A field of a kernel object, the cheapest way the hook allows: a plain load
  * where the pointer is trusted (tp_btf hands over BTF pointers; a fault reads
  * as 0), a probe read otherwise. `direct` is a constant at every use, so the

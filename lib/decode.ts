@@ -4,7 +4,7 @@
 // checked against the batch and its type, then an exec record becomes an
 // ExecEvent (lib/exec-event.ts) that decodes its fields on access.
 import type { ExecEvent } from '../types/index.js';
-import { CONTEXT_END, EXEC_LENGTH_V1, Exec } from './exec-event.js';
+import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec-event.js';
 import { LAYOUT } from './layout.js';
 
 const H = LAYOUT.header;
@@ -37,11 +37,26 @@ export interface DecodedBatch {
   error?: DecodeError;
 }
 
+/** How events decode what the tracer's options shape. */
+export interface DecodeOptions {
+  /**
+   * The environment variable names to keep (an `env` allow-list); every
+   * name when undefined.
+   */
+  envNames?: readonly string[];
+}
+
+/** An allow-list as the decoder compares it: each name as the latin1 string of its UTF-8 bytes. */
+function envNameSet(names: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  return names && new Set(names.map((name) => Buffer.from(name, 'utf8').toString('latin1')));
+}
+
 /**
  * Decodes a batch of records. Never throws: a malformed record ends the
  * batch and comes back as `error`, with every record before it decoded.
  */
-export function decodeBatch(batch: Buffer, clock: Clock): DecodedBatch {
+export function decodeBatch(batch: Buffer, clock: Clock, options: DecodeOptions = {}): DecodedBatch {
+  const envNames = envNameSet(options.envNames);
   const events: ExecEvent[] = [];
   let unknown = 0;
   let at = 0;
@@ -58,9 +73,10 @@ export function decodeBatch(batch: Buffer, clock: Clock): DecodedBatch {
       if (fixed >= CONTEXT_END)
         variable +=
           batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
+      if (fixed >= WHERE_END) variable += batch.readUInt16LE(at + X.cgroupLen) + batch.readUInt32LE(at + X.envLen);
       if (fixed + variable > size)
         return { events, unknown, error: malformed(`lengths past the record's end (${variable})`, at) };
-      events.push(new Exec(batch, at, clock));
+      events.push(new Exec(batch, at, clock, envNames));
     } else {
       unknown++;
     }

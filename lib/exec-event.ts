@@ -10,6 +10,7 @@
 // per event would cost more than the whole numeric decode.
 import type { NamespaceName } from '../types/binding.js';
 import type { ExecEvent } from '../types/index.js';
+import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
 import { LAYOUT } from './layout.js';
 
@@ -24,7 +25,12 @@ export const EXEC_LENGTH_V1 = X.comm + X.commLength;
  * fixed part is shorter came from an older object and lacks them. */
 export const CONTEXT_END = X.contextFlags + 2;
 const WHO_END = X.whoFlags + 2;
+/** Where the environment's fields end: a record whose fixed part is shorter
+ * came from an object without the cgroup path and the environment (it left
+ * cgroup_len, then a reserved field, at 0). */
+export const WHERE_END = X.envLen + 4;
 const EMPTY = Buffer.alloc(0);
+type PathIndex = 0 | 1 | 2 | 3;
 const H = LAYOUT.header;
 
 /** An exec record at `at` in `buf`, decoded on access. */
@@ -46,6 +52,7 @@ export class Exec implements ExecEvent {
   readonly #argc: number;
   readonly #argcUnknown: boolean;
   readonly #clock: Clock;
+  readonly #envNames: ReadonlySet<string> | undefined;
   #comm?: string;
   #filename?: string;
   #bounds?: number[];
@@ -53,11 +60,19 @@ export class Exec implements ExecEvent {
   #rawArgv?: Buffer[];
   #pathTexts?: string[];
   #namespaces?: Readonly<Record<NamespaceName, number>>;
+  #containerId?: string | null;
+  #env?: Record<string, string>;
+  #rawEnv?: Buffer[];
 
-  constructor(buf: Buffer, at: number, clock: Clock) {
+  /**
+   * `envNames`: the names an allow-list keeps, each as the latin1 string of
+   * its UTF-8 bytes (how raw names are compared); undefined keeps them all.
+   */
+  constructor(buf: Buffer, at: number, clock: Clock, envNames?: ReadonlySet<string>) {
     this.#buf = buf;
     this.#at = at;
     this.#clock = clock;
+    this.#envNames = envNames;
     this.pid = buf.readUInt32LE(at + X.pid);
     this.tid = buf.readUInt32LE(at + X.tid);
     this.ppid = buf.readUInt32LE(at + X.ppid);
@@ -257,26 +272,27 @@ export class Exec implements ExecEvent {
     return (this.#u16(X.contextFlags) & bit) !== 0;
   }
 
-  /** The bounds of the nth context path: 0 exe, 1 interpreter, 2 cwd. */
-  #path(n: 0 | 1 | 2): [number, number] {
-    let start = this.#contextStart();
-    if (start === 0) return [0, 0];
-    const exe = this.#u16(X.exeLen);
-    const interp = this.#u16(X.interpLen);
-    if (n === 0) return [start, start + exe];
-    start += exe;
-    if (n === 1) return [start, start + interp];
-    start += interp;
-    return [start, start + this.#u16(X.cwdLen)];
+  /** The cgroup path's length: 0 for a record written before it existed. */
+  #cgroupLen(): number {
+    return this.#fixedSize() < WHERE_END ? 0 : this.#buf.readUInt16LE(this.#at + X.cgroupLen);
   }
 
-  #pathBytes(n: 0 | 1 | 2): Buffer {
+  /** The bounds of the nth context path: 0 exe, 1 interpreter, 2 cwd, 3 cgroup. */
+  #path(n: PathIndex): [number, number] {
+    let start = this.#contextStart();
+    if (start === 0) return [0, 0];
+    const lengths = [this.#u16(X.exeLen), this.#u16(X.interpLen), this.#u16(X.cwdLen), this.#cgroupLen()];
+    for (let i = 0; i < n; i++) start += lengths[i]!;
+    return [start, start + lengths[n]!];
+  }
+
+  #pathBytes(n: PathIndex): Buffer {
     const [start, end] = this.#path(n);
     return start === end ? EMPTY : this.#buf.subarray(start, end);
   }
 
   /** The nth context path decoded, once. */
-  #pathText(n: 0 | 1 | 2): string {
+  #pathText(n: PathIndex): string {
     const texts = (this.#pathTexts ??= []);
     if (texts[n] === undefined) {
       const [start, end] = this.#path(n);
@@ -350,6 +366,79 @@ export class Exec implements ExecEvent {
     return this.#contextFlag(C.cwdTruncated);
   }
 
+  get rawCgroup(): Buffer {
+    return this.#pathBytes(3);
+  }
+
+  get cgroup(): string {
+    return this.#pathText(3);
+  }
+
+  get cgroupTruncated(): boolean {
+    return this.#contextFlag(C.cgroupTruncated);
+  }
+
+  get containerId(): string | undefined {
+    if (this.#containerId === undefined) this.#containerId = containerIdFromCgroup(this.cgroup) ?? null;
+    return this.#containerId ?? undefined;
+  }
+
+  #envFlag(bit: number): boolean {
+    return this.#fixedSize() >= WHERE_END && (this.#buf.readUInt16LE(this.#at + X.flags) & bit) !== 0;
+  }
+
+  get envTruncated(): boolean {
+    return this.#envFlag(F.envTruncated);
+  }
+
+  get envFault(): boolean {
+    return this.#envFlag(F.envFault);
+  }
+
+  get envTotalBytes(): number {
+    return this.#envFlag(F.env) ? this.#buf.readUInt32LE(this.#at + X.envSize) : 0;
+  }
+
+  get rawEnv(): Buffer[] {
+    if (this.#rawEnv === undefined) {
+      const entries: Buffer[] = [];
+      if (this.#envFlag(F.env)) {
+        // The environment comes after the last path.
+        let from = this.#path(3)[1];
+        const end = from + this.#buf.readUInt32LE(this.#at + X.envLen);
+        while (from < end) {
+          let nul = this.#buf.indexOf(0, from);
+          if (nul < 0 || nul >= end) nul = end; // cut short by envLimit
+          const entry = this.#buf.subarray(from, nul);
+          if (this.#keepEnv(entry)) entries.push(entry);
+          from = nul + 1;
+        }
+      }
+      this.#rawEnv = entries;
+    }
+    return this.#rawEnv;
+  }
+
+  #keepEnv(entry: Buffer): boolean {
+    if (this.#envNames === undefined) return true;
+    const eq = entry.indexOf(0x3d);
+    return eq > 0 && this.#envNames.has(entry.toString('latin1', 0, eq));
+  }
+
+  get env(): Record<string, string> {
+    if (this.#env === undefined) {
+      const env = Object.create(null) as Record<string, string>;
+      for (const entry of this.rawEnv) {
+        const eq = entry.indexOf(0x3d);
+        if (eq <= 0) continue;
+        const name = entry.toString('utf8', 0, eq);
+        if (!(name in env)) env[name] = entry.toString('utf8', eq + 1);
+      }
+      this.#env = env;
+    }
+    return this.#env;
+  }
+
   get argc(): number {
     return this.#argcUnknown ? this.#argBounds().length / 2 : this.#argc;
   }
@@ -389,6 +478,8 @@ export class Exec implements ExecEvent {
       capEffective: String(this.capEffective), capPermitted: String(this.capPermitted),
       capInheritable: String(this.capInheritable), secureExec: this.secureExec,
       loginUid: this.loginUid, sessionId: this.sessionId, tty: this.tty, namespaces: this.namespaces,
+      cgroup: this.cgroup, cgroupTruncated: this.cgroupTruncated, containerId: this.containerId,
+      env: this.env, envTruncated: this.envTruncated, envTotalBytes: this.envTotalBytes, envFault: this.envFault,
     };
   }
 

@@ -6,7 +6,8 @@
 export { ExecTracer, type ExecTracerEvents } from './tracer.js';
 export { ExecTracerError } from './errors.js';
 export { escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
-export { decodeBatch, DecodeError, type DecodedBatch, type Clock } from './decode.js';
+export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions, type Clock } from './decode.js';
+export { containerIdFromCgroup } from './container.js';
 export { LAYOUT } from './layout.js';
 export type {
   ExecEvent,

@@ -12,6 +12,9 @@ export interface ResolvedOptions {
   maxLatencyMs: number;
   attach: 'auto' | 'tp_btf' | 'tracepoint';
   context: Required<ExecContextOptions>;
+  /** false, true (every variable) or the names an allow-list keeps. */
+  env: boolean | readonly string[];
+  envLimit: number;
   signal?: AbortSignal;
 }
 
@@ -21,6 +24,10 @@ export const DEFAULTS = {
   ringBufferSize: 2 * 1024 * 1024,
   maxLatencyMs: 10,
   attach: 'auto',
+  env: false,
+  // Environments run larger than command lines: a CI job's or a desktop
+  // session's is often over 8 KiB.
+  envLimit: 16384,
 } as const;
 
 /** Bytes of records handed to JS at most per batch: bounds each callback's work. */
@@ -29,8 +36,10 @@ export const BATCH_BYTES = 256 * 1024;
 const SAFETY_DRAIN_MS = 100;
 const MAX_RING = 1024 * 1024 * 1024;
 const MAX_LATENCY_MS = 10_000;
-const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context']);
-const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd'] as const satisfies readonly (keyof ExecContextOptions)[];
+const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit']);
+const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (keyof ExecContextOptions)[];
+/** The parts whose path may take PATH_MAX - 1 bytes of a record. */
+const PATH_PARTS = ['exe', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (typeof CONTEXT_PARTS)[number][];
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -81,14 +90,18 @@ export function resolveOptions(
       throw new RangeError(`options.ringBufferSize must be a power of two, got ${ringBufferSize}`);
   }
   const context = resolveContext(o.context);
+  const env = resolveEnv(o.env);
+  const envLimit =
+    o.envLimit === undefined ? DEFAULTS.envLimit : integer('envLimit', o.envLimit, 0, layout.envLimitMax);
   // Each path the context stores may take PATH_MAX - 1 bytes.
-  const paths = Number(context.exe) + Number(context.interpreter) + Number(context.cwd);
-  const largestRecord = layout.exec.length + 4096 + argvLimit + paths * (layout.pathMax - 1);
+  const paths = PATH_PARTS.filter((part) => context[part]).length;
+  const largestRecord =
+    layout.exec.length + 4096 + argvLimit + paths * (layout.pathMax - 1) + (env === false ? 0 : envLimit);
   if (ringBufferSize < 4 * largestRecord)
     throw new RangeError(
       `options.ringBufferSize (${ringBufferSize}) must hold at least 4 of the largest records ` +
-        `argvLimit ${argvLimit} and the context paths allow (4 × ${largestRecord} bytes): ` +
-        'raise it, or lower argvLimit, or collect fewer paths (options.context)',
+        `argvLimit ${argvLimit}, the context paths and the environment allow (4 × ${largestRecord} bytes): ` +
+        'raise it, or lower argvLimit or envLimit, or collect fewer paths (options.context)',
     );
 
   let maxLatencyMs: number = DEFAULTS.maxLatencyMs;
@@ -107,7 +120,7 @@ export function resolveOptions(
     attach = o.attach;
   }
 
-  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach, context };
+  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
@@ -118,7 +131,24 @@ export function resolveOptions(
 
 /** Every part of the context set to `on`. */
 function allParts(on: boolean): Required<ExecContextOptions> {
-  return { exe: on, file: on, interpreter: on, cwd: on };
+  return Object.fromEntries(CONTEXT_PARTS.map((part) => [part, on])) as Required<ExecContextOptions>;
+}
+
+/** `options.env`: a boolean, or an allow-list of variable names. */
+function resolveEnv(value: unknown): boolean | readonly string[] {
+  if (value === undefined) return DEFAULTS.env;
+  if (typeof value === 'boolean') return value;
+  if (!Array.isArray(value))
+    throw new TypeError(`options.env must be a boolean or an array of variable names, got ${show(value)}`);
+  return Object.freeze(
+    value.map((name: unknown, i) => {
+      if (typeof name !== 'string') throw new TypeError(`options.env[${i}] must be a string, got ${show(name)}`);
+      if (name === '') throw new TypeError(`options.env[${i}] must not be empty`);
+      if (name.includes('=')) throw new TypeError(`options.env[${i}] must be a name without '=', got ${show(name)}`);
+      if (name.includes('\0')) throw new TypeError(`options.env[${i}] must not contain a NUL byte`);
+      return name;
+    }),
+  );
 }
 
 /** `options.context`: true (the default) or false for every part, or an object of parts (missing ones on). */
@@ -182,5 +212,7 @@ export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT)
     batchBytes: BATCH_BYTES,
     attach: o.attach,
     context,
+    env: o.env !== false,
+    envLimit: o.env === false ? 0 : o.envLimit,
   };
 }

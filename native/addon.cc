@@ -171,8 +171,14 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   load.ring_buffer_size = RequireUint(options, "ringBufferSize");
   load.wakeup_bytes = RequireUint(options, "wakeupBytes");
   load.context = RequireUint(options, "context");
+  load.env_limit = RequireUint(options, "envLimit");
+  Napi::Value read_env = options.Get("env");
+  if (!read_env.IsBoolean()) throw Napi::TypeError::New(env, "options.env must be a boolean");
+  load.read_env = read_env.As<Napi::Boolean>().Value();
   if (load.argv_limit > ET_ARGV_LIMIT_MAX)
     throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
+  if (load.env_limit > ET_ENV_LIMIT_MAX)
+    throw Napi::RangeError::New(env, "options.envLimit is above the compiled maximum");
   Napi::Value attach = options.Get("attach");
   std::string mode = attach.IsString() ? attach.As<Napi::String>().Utf8Value() : "";
   if (mode == "auto")
@@ -254,6 +260,9 @@ Napi::Object Layout(Napi::Env env) {
   exec.Set("whoFlags", number(offsetof(et_exec_record, who_flags)));
   exec.Set("tty", number(offsetof(et_exec_record, tty)));
   exec.Set("ttyLength", number(ET_TTY_LEN));
+  exec.Set("cgroupLen", number(offsetof(et_exec_record, cgroup_len)));
+  exec.Set("envSize", number(offsetof(et_exec_record, env_size)));
+  exec.Set("envLen", number(offsetof(et_exec_record, env_len)));
   exec.Set("length", number(sizeof(et_exec_record)));
 
   Napi::Object flags = Napi::Object::New(env);
@@ -261,12 +270,16 @@ Napi::Object Layout(Napi::Env env) {
   flags.Set("argvFault", number(ET_EXEC_ARGV_FAULT));
   flags.Set("filenameFault", number(ET_EXEC_FILENAME_FAULT));
   flags.Set("argcUnknown", number(ET_EXEC_ARGC_UNKNOWN));
+  flags.Set("env", number(ET_EXEC_ENV));
+  flags.Set("envTruncated", number(ET_EXEC_ENV_TRUNCATED));
+  flags.Set("envFault", number(ET_EXEC_ENV_FAULT));
 
   Napi::Object context = Napi::Object::New(env);
   context.Set("exe", number(ET_CONTEXT_EXE));
   context.Set("file", number(ET_CONTEXT_FILE));
   context.Set("interpreter", number(ET_CONTEXT_INTERP));
   context.Set("cwd", number(ET_CONTEXT_CWD));
+  context.Set("cgroup", number(ET_CONTEXT_CGROUP));
 
   Napi::Object contextFlags = Napi::Object::New(env);
   contextFlags.Set("exeTruncated", number(ET_CTX_EXE_TRUNCATED));
@@ -276,6 +289,7 @@ Napi::Object Layout(Napi::Env env) {
   contextFlags.Set("exeUpperLayer", number(ET_CTX_EXE_UPPER_LAYER));
   contextFlags.Set("interpreter", number(ET_CTX_INTERP));
   contextFlags.Set("interpreterUnknown", number(ET_CTX_INTERP_UNKNOWN));
+  contextFlags.Set("cgroupTruncated", number(ET_CTX_CGROUP_TRUNCATED));
 
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("header", header);
@@ -307,7 +321,9 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("namespaces", namespaces);
   layout.Set("pathMax", number(ET_PATH_MAX));
   layout.Set("pathDepth", number(ET_PATH_DEPTH));
+  layout.Set("cgroupDepth", number(ET_CGROUP_DEPTH));
   layout.Set("argvLimitMax", number(ET_ARGV_LIMIT_MAX));
+  layout.Set("envLimitMax", number(ET_ENV_LIMIT_MAX));
   return layout;
 }
 

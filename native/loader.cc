@@ -69,6 +69,8 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   skel->rodata->argv_limit = options.argv_limit;
   skel->rodata->wakeup_bytes = options.wakeup_bytes;
   skel->rodata->context = options.context;
+  skel->rodata->read_env = options.read_env ? 1 : 0;
+  skel->rodata->env_limit = options.read_env ? options.env_limit : 0;
 
   int ncpus = libbpf_num_possible_cpus();
   int err = ncpus < 0 ? ncpus : 0;
@@ -76,7 +78,7 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   if (!err) err = bpf_map__set_max_entries(skel->maps.scratch, ncpus);
   if (!err) err = bpf_map__set_max_entries(skel->maps.walk_space, ncpus);
   if (!err)
-    err = bpf_map__set_value_size(skel->maps.scratch, ET_SCRATCH_SIZE(options.argv_limit));
+    err = bpf_map__set_value_size(skel->maps.scratch, ET_SCRATCH_SIZE(options.argv_limit, skel->rodata->env_limit));
   bool btf = kind == AttachMode::TpBtf;
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);

@@ -21,6 +21,8 @@ struct LoadOptions {
   uint32_t ring_buffer_size = 1u << 21;
   uint64_t wakeup_bytes = 0;
   uint32_t context = 0;  // enum et_context bits
+  bool read_env = false;  // the environment is opt-in
+  uint32_t env_limit = 0;
   AttachMode attach = AttachMode::Auto;
 };
 

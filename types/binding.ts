@@ -27,6 +27,10 @@ export interface NativeOpenOptions {
   attach: AttachMode;
   /** Bits of `RecordLayout.context`: the parts of the context to collect. */
   context: number;
+  /** Whether to read each new process's environment at all (opt-in). */
+  env: boolean;
+  /** Environment bytes copied per exec when `env` is on (the rest is counted). */
+  envLimit: number;
 }
 
 /**
@@ -136,6 +140,9 @@ export interface RecordLayout {
     whoFlags: number;
     tty: number;
     ttyLength: number;
+    cgroupLen: number;
+    envSize: number;
+    envLen: number;
     /** sizeof(struct et_exec_record): where the variable part begins. */
     length: number;
   };
@@ -144,9 +151,12 @@ export interface RecordLayout {
     argvFault: number;
     filenameFault: number;
     argcUnknown: number;
+    env: number;
+    envTruncated: number;
+    envFault: number;
   };
   /** Bits of `context` (enum et_context): the parts a record carries. */
-  context: { exe: number; file: number; interpreter: number; cwd: number };
+  context: { exe: number; file: number; interpreter: number; cwd: number; cgroup: number };
   /** Bits of `context_flags` (enum et_context_flags). */
   contextFlags: {
     exeTruncated: number;
@@ -156,6 +166,7 @@ export interface RecordLayout {
     exeUpperLayer: number;
     interpreter: number;
     interpreterUnknown: number;
+    cgroupTruncated: number;
   };
   /** Bits of `who_flags` (enum et_who_flags). */
   whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number; tty: number };
@@ -165,8 +176,12 @@ export interface RecordLayout {
   pathMax: number;
   /** Steps of a path walk (components and mount crossings) before it is cut. */
   pathDepth: number;
+  /** Levels of the cgroup tree a cgroup path keeps before it is cut. */
+  cgroupDepth: number;
   /** Upper bound accepted for `argvLimit`. */
   argvLimitMax: number;
+  /** Upper bound accepted for `envLimit`. */
+  envLimitMax: number;
 }
 
 export interface NativeBinding {

@@ -188,6 +188,59 @@ export interface ExecEvent {
    * `pid_for_children`). `time` is 0 on kernels before 5.6, which have none.
    */
   readonly namespaces: Readonly<Record<NamespaceName, number>>;
+  /**
+   * The process's cgroup v2 path, from the root of the v2 hierarchy as the
+   * host sees it (what `/proc/<pid>/cgroup` shows outside any cgroup
+   * namespace), e.g. `/system.slice/docker-<id>.scope`; `/` for the root
+   * cgroup. Built in the kernel from the cgroup's kernfs names at the exec,
+   * so a container that exits a moment later is still attributed. At most
+   * 32 levels and 4095 bytes; a longer path is cut and flagged by
+   * `cgroupTruncated`. On a host with cgroup v1 only, the v2 root (`/`).
+   * UTF-8 decoded; `rawCgroup` has the exact bytes. `cgroupId` names the
+   * same cgroup.
+   */
+  readonly cgroup: string;
+  /** The exact bytes of `cgroup`. */
+  readonly rawCgroup: Buffer;
+  /**
+   * `cgroup` is cut: the walk hit its bound (32 levels or 4095 bytes). What
+   * is kept is the deepest part (where a container's scope sits), a true
+   * suffix starting with `/`.
+   */
+  readonly cgroupTruncated: boolean;
+  /**
+   * The id of the container the process runs in, parsed from `cgroup` (no
+   * `/proc` or runtime API is asked): Docker (`docker-<id>.scope`,
+   * `/docker/<id>`), containerd/CRI (`cri-containerd-<id>.scope`), CRI-O
+   * (`crio-<id>.scope`), Podman (`libpod-<id>.scope`), nerdctl, and the
+   * Kubernetes pod slices around them. The 64-hex id; when containers nest,
+   * the innermost. `undefined` outside a container (see
+   * `containerIdFromCgroup` for the shapes).
+   */
+  readonly containerId: string | undefined;
+
+  // The environment, only when `ExecTracerOptions.env` asks for it; empty
+  // (`{}`, `[]`, false, 0) otherwise.
+
+  /**
+   * The new process's environment (`NAME=value` strings split at the first
+   * `=`), UTF-8 decoded; with an allow-list, only those names. A variable
+   * given twice keeps its first value, as `getenv(3)` does; an entry without
+   * `=` is only in `rawEnv`. The object has no prototype, so a variable
+   * named `__proto__` is just a variable.
+   */
+  readonly env: Record<string, string>;
+  /** The exact bytes of each kept entry (`NAME=value`), in the order of the environment. */
+  readonly rawEnv: Buffer[];
+  /**
+   * The environment held more than `envLimit` bytes: what is past it is
+   * missing (the last entry kept may be cut short).
+   */
+  readonly envTruncated: boolean;
+  /** The original size of the whole environment in bytes (every entry with its NUL). */
+  readonly envTotalBytes: number;
+  /** The environment range of the new process could not be read; env is empty. */
+  readonly envFault: boolean;
 }
 
 /**
@@ -203,6 +256,8 @@ export interface ExecContextOptions {
   interpreter?: boolean;
   /** `cwd`, `rawCwd`, `cwdTruncated` (a path walk). */
   cwd?: boolean;
+  /** `cgroup`, `rawCgroup`, `cgroupTruncated`, `containerId` (a walk of the cgroup tree). */
+  cgroup?: boolean;
 }
 
 /** Options of `new ExecTracer(options)`. Every one is optional. */
@@ -249,6 +304,23 @@ export interface ExecTracerOptions {
    * @default true
    */
   context?: boolean | ExecContextOptions;
+  /**
+   * Whether to collect each new process's environment. Off by default:
+   * secrets live there, and when it is off the kernel program does not read
+   * the environment at all. `true` keeps every variable; a list of names
+   * (`['PATH', 'LD_PRELOAD']`) keeps only those. The kernel copies up to
+   * `envLimit` bytes into the ring buffer either way; the names not listed
+   * are dropped in this process before any event is made.
+   * @default false
+   */
+  env?: boolean | readonly string[];
+  /**
+   * Environment bytes copied per exec when `env` is on; more is counted
+   * (`envTotalBytes`) and flagged (`envTruncated`), not copied. Integer,
+   * 0 to 1 MiB. Adds as much to the largest record.
+   * @default 16384
+   */
+  envLimit?: number;
 }
 
 /** Extra wiring for `new ExecTracer(options, { binding })`. */

@@ -46,7 +46,7 @@ export interface ExecRecordFields {
   context: number;
   /** Bits of LAYOUT.contextFlags (the interpreter bit is added when `interpreter` is set). */
   contextFlags: number;
-  /** Where the variable part begins: LAYOUT.exec.length, or that of an older object (96: no context; 128: no who). */
+  /** Where the variable part begins: LAYOUT.exec.length, or that of an older object (96: no context; 128: no who; 256: no cgroup, env). */
   fixedSize: number;
   euid: number;
   egid: number;
@@ -65,6 +65,12 @@ export interface ExecRecordFields {
   whoFlags: number;
   /** The kernel's tty->name ("pts3"). */
   tty: string;
+  /** The cgroup v2 path (in records whose fixed part has cgroup_len). */
+  cgroup: string | Buffer;
+  /** Environment entries (`NAME=value`), each written with its NUL; present: ET_EXEC_ENV set. */
+  env: (string | Buffer)[];
+  /** Bytes of the environment kept (cuts the NUL-joined entries); default: all of it. */
+  envLimit: number;
 }
 
 const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
@@ -85,10 +91,16 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   const exe = withContext ? bytes(fields.exe, '/usr/bin/true') : Buffer.alloc(0);
   const interpreter = withContext && fields.interpreter !== undefined ? bytes(fields.interpreter, '') : Buffer.alloc(0);
   const cwd = withContext ? bytes(fields.cwd, '/') : Buffer.alloc(0);
+  const withWhere = fixed >= X.envLen + 4;
+  const cgroup = withWhere ? bytes(fields.cgroup, '/') : Buffer.alloc(0);
+  const withEnv = withWhere && fields.env !== undefined;
+  const fullEnv = Buffer.concat((withEnv ? fields.env! : []).flatMap((e) => [bytes(e, ''), Buffer.from([0])]));
+  const env = fullEnv.subarray(0, Math.min(fullEnv.length, fields.envLimit ?? fullEnv.length));
+  if (withEnv) flags |= LAYOUT.flags.env | (env.length < fullEnv.length ? LAYOUT.flags.envTruncated : 0);
   let contextFlags = fields.contextFlags ?? 0;
   if (fields.interpreter !== undefined) contextFlags |= LAYOUT.contextFlags.interpreter;
 
-  const size = fixed + filename.length + kept.length + exe.length + interpreter.length + cwd.length;
+  const size = fixed + filename.length + kept.length + exe.length + interpreter.length + cwd.length + cgroup.length + env.length;
   const b = Buffer.alloc(size);
   b.writeUInt16LE(fields.type ?? X.type, LAYOUT.header.type);
   b.writeUInt16LE(fixed, LAYOUT.header.fixedSize);
@@ -118,7 +130,7 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     b.writeUInt16LE(exe.length, X.exeLen);
     b.writeUInt16LE(interpreter.length, X.interpLen);
     b.writeUInt16LE(cwd.length, X.cwdLen);
-    b.writeUInt16LE(fields.context ?? C.exe | C.file | C.interpreter | C.cwd, X.context);
+    b.writeUInt16LE(fields.context ?? C.exe | C.file | C.interpreter | C.cwd | C.cgroup, X.context);
     b.writeUInt16LE(contextFlags, X.contextFlags);
   }
   if (fixed >= X.whoFlags + 2) {
@@ -137,7 +149,12 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     b.writeUInt16LE((fields.whoFlags ?? 0) | (fields.tty === undefined ? 0 : LAYOUT.whoFlags.tty), X.whoFlags);
   }
   if (fixed >= X.tty + X.ttyLength && fields.tty !== undefined) b.write(fields.tty.slice(0, X.ttyLength - 1), X.tty, 'latin1');
-  Buffer.concat([filename, kept, exe, interpreter, cwd]).copy(b, fixed);
+  if (withWhere) b.writeUInt16LE(cgroup.length, X.cgroupLen);
+  if (withEnv) {
+    b.writeUInt32LE(fullEnv.length, X.envSize);
+    b.writeUInt32LE(env.length, X.envLen);
+  }
+  Buffer.concat([filename, kept, exe, interpreter, cwd, cgroup, env]).copy(b, fixed);
   return b;
 }
 

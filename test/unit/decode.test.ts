@@ -255,11 +255,81 @@ describe('decodeBatch', () => {
     });
 
     it('rejects path lengths past the record\'s end', () => {
-      for (const field of [LAYOUT.exec.exeLen, LAYOUT.exec.interpLen, LAYOUT.exec.cwdLen]) {
+      for (const field of [LAYOUT.exec.exeLen, LAYOUT.exec.interpLen, LAYOUT.exec.cwdLen, LAYOUT.exec.cgroupLen]) {
         const lying = encodeExecRecord();
         lying.writeUInt16LE(lying.readUInt16LE(field) + 1, field);
         expect(decodeBatch(lying, clock).error?.message).toMatch(/past the record's end/);
       }
+    });
+  });
+
+  describe('where: cgroup and container', () => {
+    const id = 'a3f9c2d1e4b5a6978899aabbccddeeff00112233445566778899aabbccddeeff';
+
+    it('decodes the cgroup path, its cut flag and the container id parsed from it', () => {
+      const e = decodeBatch(encodeExecRecord({ cgroup: `/system.slice/docker-${id}.scope`, cwd: '/srv' }), clock).events[0]!;
+      expect(e).toMatchObject({ cgroup: `/system.slice/docker-${id}.scope`, cgroupTruncated: false, containerId: id, cwd: '/srv' });
+      expect(e.rawCgroup).toEqual(Buffer.from(`/system.slice/docker-${id}.scope`));
+      const cut = decodeBatch(
+        encodeExecRecord({ cgroup: `/crio-${id}.scope`, contextFlags: LAYOUT.contextFlags.cgroupTruncated }),
+        clock,
+      ).events[0]!;
+      expect([cut.cgroup, cut.cgroupTruncated, cut.containerId]).toEqual([`/crio-${id}.scope`, true, id]);
+      const host = decodeBatch(encodeExecRecord({ cgroup: '/user.slice/user-0.slice/session-1.scope' }), clock).events[0]!;
+      expect(host.containerId).toBeUndefined();
+      expect(JSON.parse(JSON.stringify(e))).toMatchObject({ cgroup: `/system.slice/docker-${id}.scope`, containerId: id });
+    });
+
+    it('reads as empty in a record of before the cgroup path', () => {
+      const e = decodeBatch(encodeExecRecord({ fixedSize: 256, cwd: '/srv' }), clock).events[0]!;
+      expect([e.cgroup, e.cgroupTruncated, e.containerId, e.cwd]).toEqual(['', false, undefined, '/srv']);
+      expect([e.env, e.rawEnv, e.envTotalBytes, e.envTruncated]).toEqual([{}, [], 0, false]);
+    });
+  });
+
+  describe('the environment', () => {
+    const envOf = (fields: Parameters<typeof encodeExecRecord>[0], names?: string[]) =>
+      decodeBatch(encodeExecRecord(fields), clock, { envNames: names }).events[0]!;
+
+    it('splits entries at the first =, keeps empty values and exact bytes, after the cgroup path', () => {
+      const odd = Buffer.from([0x42, 0x49, 0x4e, 0x3d, 0xff, 0x00 + 0x41]);
+      const e = envOf({ cgroup: '/a', env: ['A=1', 'EMPTY=', 'EQ=x=y', odd] });
+      expect(e.env).toEqual({ A: '1', EMPTY: '', EQ: 'x=y', BIN: '\ufffdA' });
+      expect(e.rawEnv).toEqual([Buffer.from('A=1'), Buffer.from('EMPTY='), Buffer.from('EQ=x=y'), odd]);
+      expect([e.envTotalBytes, e.envTruncated, e.envFault, e.cgroup]).toEqual([4 + 7 + 7 + 7, false, false, '/a']);
+    });
+
+    it('keeps the first of a name given twice, leaves entries without a name out of env, and has no prototype', () => {
+      const e = envOf({ env: ['X=first', 'X=second', 'NOEQUALS', '=nameless', '__proto__=p', 'constructor=c'] });
+      expect(e.env.X).toBe('first');
+      expect(Object.getPrototypeOf(e.env)).toBeNull();
+      expect(Object.keys(e.env)).toEqual(['X', '__proto__', 'constructor']);
+      expect(e.env['__proto__']).toBe('p');
+      expect(e.rawEnv).toHaveLength(6);
+    });
+
+    it('keeps only the allow-list\'s names, compared byte for byte', () => {
+      const e = envOf({ env: ['PATH=/bin', 'SECRET=x', 'PATHX=y', 'PÄTH=ü', 'LD_PRELOAD=/x.so', 'NOEQ'] }, ['PATH', 'LD_PRELOAD', 'PÄTH', 'NOEQ']);
+      expect(e.env).toEqual({ PATH: '/bin', PÄTH: 'ü', LD_PRELOAD: '/x.so' });
+      expect(e.rawEnv.map(String)).toEqual(['PATH=/bin', 'PÄTH=ü', 'LD_PRELOAD=/x.so']);
+      expect(envOf({ env: ['A=1'] }, []).env).toEqual({});
+    });
+
+    it('keeps the cut last entry of a truncated environment and flags it', () => {
+      const e = envOf({ env: ['A=1', 'LONG=abcdef'], envLimit: 9 });
+      expect(e.rawEnv.map(String)).toEqual(['A=1', 'LONG=']);
+      expect([e.envTruncated, e.envTotalBytes]).toEqual([true, 16]);
+    });
+
+    it('is empty when the kernel did not read it', () => {
+      const e = envOf({});
+      expect([e.env, e.rawEnv, e.envTotalBytes, e.envTruncated, e.envFault]).toEqual([{}, [], 0, false, false]);
+    });
+
+    it('rejects an environment length past the record\'s end', () => {
+      const lying = encodeExecRecord({ env: ['A=1'] });
+      lying.writeUInt32LE(lying.readUInt32LE(LAYOUT.exec.envLen) + 1, LAYOUT.exec.envLen);
+      expect(decodeBatch(lying, clock).error?.message).toMatch(/past the record's end/);
     });
   });
 });
