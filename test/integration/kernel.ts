@@ -4,7 +4,7 @@
 // that under CI=true they must), the fixtures they compile, and ways to watch
 // what the kernel holds.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { NativeBinding } from '../../types/binding.js';
@@ -81,6 +81,23 @@ export function fixture(name: string): string {
     execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: 'inherit' });
   }
   return binary;
+}
+
+/** The initial cgroup namespace's inode number (PROC_CGROUP_INIT_INO). */
+const INITIAL_CGROUP_NS = 'cgroup:[4026531835]';
+
+/**
+ * This process's cgroup v2 path, as an exec here reports it in `cgroup`.
+ * /proc shows it from the reader's cgroup namespace root and the kernel
+ * program from the hierarchy's: the same only in the initial namespace,
+ * where these tests run (anything else is said, not guessed around).
+ */
+export function ownCgroup(): string {
+  if (readlinkSync('/proc/self/ns/cgroup') !== INITIAL_CGROUP_NS)
+    throw new Error('the tests run in a cgroup namespace: /proc/self/cgroup is not the host-wide path');
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  if (line === undefined) throw new Error('no cgroup v2 line in /proc/self/cgroup');
+  return line.slice(3);
 }
 
 /** A tag no other process on the host will pass to exec. */

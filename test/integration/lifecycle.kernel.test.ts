@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
 import {
-  eventually, kernel, kernelObjects, openFds, settledKernelObjects, ourPrograms, patience, realBinding, root, run, scaled, uniqueTag,
+  eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, patience, realBinding, root, run, scaled, uniqueTag,
 } from './kernel.js';
 
 const child = join(root, 'test', 'fixtures', 'trace-child.ts');
@@ -133,6 +133,8 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
       exeInode: String(statSync(realpathSync('/bin/echo')).ino),
       cwd: root,
       interpreter: null,
+      cgroup: ownCgroup(),
+      env: { ET_TAG: tag },
     });
   });
 });
