@@ -3,8 +3,8 @@
 // The exec-tracer side of the benchmark, as a user's process would run it:
 // plain JavaScript importing the built package (no TypeScript loader in the
 // process, so its RSS compares fairly with a bare `node`). Modes:
-//   storm TAG [CONTEXT]    trace with defaults (options.context = the JSON
-//                          CONTEXT, if given); count TAG-tagged execs
+//   storm TAG [OPTIONS]    trace with defaults (or the JSON OPTIONS, if
+//                          given); count TAG-tagged execs
 //   latency TAG MAXLAT     record kernel-timestamp -> listener latency
 //   startup N              N start/stop cycles; time from start() to attached
 //   idle SECONDS           CPU used while nothing execs
@@ -39,7 +39,7 @@ function percentile(sorted, p) {
 if (mode === 'storm') {
   const tag = `${arg1}-`;
   const counts = new Map();
-  const tracer = new ExecTracer(arg2 === undefined ? {} : { context: JSON.parse(arg2) });
+  const tracer = new ExecTracer(arg2 === undefined ? {} : JSON.parse(arg2));
   tracer.on('exec', (e) => {
     const a = e.argv[1];
     if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
