@@ -221,7 +221,7 @@ static __always_inline __u64 append_path(struct et_exec_record *r, __u64 at, con
 	return walked_length(r, copy_walked(walked, at), cut_flag);
 }
 
-/* The context after argv at data + at: exe path, file identity, interpreter, cwd. */
+/* The context after argv at data + at: exe path, file identity, interpreter, cwd, cgroup. */
 static __always_inline __u64 append_context(struct et_exec_record *r, char *data, __u64 at,
 					    const struct task_facts *f, const bool direct)
 {
