@@ -12,8 +12,11 @@
 #include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
+#include "ring.h"
 #include "task.h"
 #include "who.h"
+#include "exit.h"
+#include "fork.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),
@@ -24,9 +27,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Knobs, set by user space between open and load. */
 const volatile __u32 argv_limit = 8192;
-/* Ring fill (bytes) above which a record forces a wakeup; below it the
- * consumer's timer drains. 0: the kernel's default wakeup per record. */
-const volatile __u64 wakeup_bytes = 0;
 /* enum et_context: which parts of the context each record carries. */
 const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERP | ET_CONTEXT_CWD |
 			       ET_CONTEXT_CGROUP;
@@ -34,21 +34,6 @@ const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INT
  * verifier drops every instruction that would touch it, at load. */
 const volatile __u32 read_env = 0;
 const volatile __u32 env_limit = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 21); /* resized by user space before load */
-} events SEC(".maps");
-
-/*
- * Shared with user space through the mmapped .bss, so reading them costs no
- * syscall. drops: records that could not be written to the ring (never
- * dropped silently), one slot per CPU so CPUs do not share a counter.
- * consumer_idle: set by user space when it found the ring empty and stopped
- * its drain timer; the next record must wake it.
- */
-__u64 drops[ET_DROP_SLOTS];
-__u32 consumer_idle;
 
 /*
  * Where a record is built before it is copied into the ring in one piece.
@@ -66,34 +51,6 @@ struct {
 	__uint(value_size, ET_SCRATCH_SIZE(8192, 0));
 } scratch SEC(".maps");
 
-static __always_inline void count_drop(void)
-{
-	/* Atomic: slots wrap past ET_DROP_SLOTS CPUs, so a slot may be shared. */
-	__sync_fetch_and_add(&drops[mask_bits(bpf_get_smp_processor_id(), ET_DROP_SLOTS - 1)], 1);
-}
-
-/*
- * Wakes a consumer that went idle. The ring's commit is an xchg (a full
- * barrier) and user space sets consumer_idle, fences, then drains again: of
- * that record and that flag, at least one side sees the other's write, so a
- * record can never wait for a consumer that is not coming.
- */
-static __always_inline void wake_idle_consumer(__u64 flags)
-{
-	struct et_record_header wake = {
-		.type = ET_RECORD_WAKEUP,
-		.fixed_size = sizeof(wake),
-		.size = sizeof(wake),
-	};
-
-	if (!consumer_idle)
-		return;
-	consumer_idle = 0;
-	if (!(flags & BPF_RB_FORCE_WAKEUP) &&
-	    bpf_ringbuf_output(&events, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP))
-		count_drop();
-}
-
 /* The pid and pid namespace at the task's own level: its view of itself. */
 static __always_inline struct upid own_upid(struct pid *pid)
 {
@@ -109,6 +66,8 @@ static __always_inline struct upid own_upid(struct pid *pid)
 struct task_facts {
 	__u64 start_boot_ns;
 	__u64 parent_start_boot_ns;
+	__u64 exec_seq;
+	__u64 parent_exec_seq;
 	__u32 pid;
 	__u32 ppid;
 	struct pid *thread_pid;
@@ -138,6 +97,8 @@ static __always_inline void facts_direct(struct task_struct *task, struct linux_
 	 * so this is the process's identity, stable across its execs. */
 	f->start_boot_ns = task->start_boottime;
 	f->parent_start_boot_ns = parent->group_leader->start_boottime;
+	f->exec_seq = task->self_exec_id;
+	f->parent_exec_seq = parent->self_exec_id;
 	f->pid = task->tgid;
 	f->ppid = parent->tgid;
 	f->thread_pid = task->thread_pid;
@@ -163,6 +124,8 @@ static __always_inline void facts_probed(struct task_struct *task, struct task_f
 {
 	f->start_boot_ns = BPF_CORE_READ(task, start_boottime);
 	f->parent_start_boot_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
+	f->exec_seq = BPF_CORE_READ(task, self_exec_id);
+	f->parent_exec_seq = BPF_CORE_READ(task, real_parent, self_exec_id);
 	f->pid = BPF_CORE_READ(task, tgid);
 	f->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	f->thread_pid = BPF_CORE_READ(task, thread_pid);
@@ -311,7 +274,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct et_exec_record *r = bpf_map_lookup_elem(&scratch, &cpu);
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
-	__u64 argv_size, argv_len, filename_len, context_len, env_len = 0, size, uid_gid, flags;
+	__u64 argv_size, argv_len, filename_len, context_len, env_len = 0, size, uid_gid;
 	struct upid upid;
 	long n;
 	char *data;
@@ -327,6 +290,8 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	r->boot_ns = bpf_ktime_get_boot_ns();
 	r->start_boot_ns = f->start_boot_ns;
 	r->parent_start_boot_ns = f->parent_start_boot_ns;
+	r->exec_seq = f->exec_seq;
+	r->parent_exec_seq = f->parent_exec_seq;
 	r->cgroup_id = bpf_get_current_cgroup_id();
 	r->pid = f->pid;
 	r->tid = old_pid;
@@ -380,18 +345,7 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 			 sizeof(*r) + ET_FILENAME_MAX - 1 + argv_limit + ET_CONTEXT_MAX + env_limit);
 	r->hdr.size = size;
 
-	if (consumer_idle)
-		flags = BPF_RB_FORCE_WAKEUP; /* the first record after a quiet spell */
-	else if (!wakeup_bytes)
-		flags = 0;
-	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	else
-		flags = BPF_RB_NO_WAKEUP;
-
-	if (bpf_ringbuf_output(&events, r, size, flags))
-		count_drop();
-	wake_idle_consumer(flags);
+	submit(r, size);
 	return 0;
 }
 

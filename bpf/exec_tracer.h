@@ -46,6 +46,10 @@ enum et_record_type {
 	ET_RECORD_EXEC = 1,
 	/* Header only: written to wake an idle consumer; never reaches JS. */
 	ET_RECORD_WAKEUP = 2,
+	/* A process (thread group) ended: struct et_exit_record */
+	ET_RECORD_EXIT = 3,
+	/* A process was forked (not a thread): struct et_fork_record */
+	ET_RECORD_FORK = 4,
 };
 
 enum et_exec_flags {
@@ -169,12 +173,45 @@ struct et_exec_record {
 	/* The environment, when the env knob asks for it (ET_EXEC_ENV). */
 	__u32 env_size;             /* original environment bytes (env_end - env_start) */
 	__u32 env_len;              /* environment bytes stored in this record */
+	/* Which image: the kernel's exec counter (task->self_exec_id), raised
+	 * by every successful exec and inherited by fork, so (pid, start,
+	 * exec_seq) names one image of one process. */
+	__u64 exec_seq;             /* this image's, after the exec */
+	__u64 parent_exec_seq;      /* the image the real parent runs at this moment */
 	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
 	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then
 	 * exe_len, interp_len, cwd_len and cgroup_len bytes of those paths; then
 	 * env_len bytes of the environment, laid out like argv. Older decoders
 	 * stop after argv or after the paths: what is newer comes last. */
+};
+
+/*
+ * The end of a process: written once per thread group, by the thread that
+ * ends it (the last one to exit), whichever thread that is.
+ */
+struct et_exit_record {
+	struct et_record_header hdr;
+	__u64 boot_ns;              /* bpf_ktime_get_boot_ns() at the exit */
+	__u64 start_boot_ns;        /* the process's start (its leader's), as exec records carry it */
+	__u64 exec_seq;             /* the image it last ran (see et_exec_record) */
+	__u32 pid;                  /* tgid */
+	__u32 tid;                  /* the thread that ended the group */
+	__u32 ppid;                 /* real parent's tgid at the exit */
+	__u32 status;               /* as wait(2) reports it: code << 8, 0x80 core dumped, low 7 bits the signal */
+	char comm[ET_COMM_LEN];     /* task comm at the exit */
+};
+
+/* A new process (fork, vfork, clone without CLONE_THREAD). */
+struct et_fork_record {
+	struct et_record_header hdr;
+	__u64 boot_ns;              /* bpf_ktime_get_boot_ns() at the fork */
+	__u64 start_boot_ns;        /* the child's start */
+	__u64 parent_start_boot_ns; /* its real parent's start */
+	__u64 exec_seq;             /* the image it runs: its parent's, until it execs */
+	__u32 pid;                  /* the child's tgid (= its pid) */
+	__u32 ppid;                 /* its real parent's tgid */
+	char comm[ET_COMM_LEN];     /* the child's comm (its parent's, until it execs) */
 };
 
 #endif /* EXEC_TRACER_H */

@@ -31,6 +31,13 @@ uint32_t RequireUint(const Napi::Object &options, const char *name) {
   return static_cast<uint32_t>(number);
 }
 
+bool RequireBool(const Napi::Object &options, const char *name) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsBoolean())
+    throw Napi::TypeError::New(options.Env(), std::string("options.") + name + " must be a boolean");
+  return value.As<Napi::Boolean>().Value();
+}
+
 class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -172,9 +179,9 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   load.wakeup_bytes = RequireUint(options, "wakeupBytes");
   load.context = RequireUint(options, "context");
   load.env_limit = RequireUint(options, "envLimit");
-  Napi::Value read_env = options.Get("env");
-  if (!read_env.IsBoolean()) throw Napi::TypeError::New(env, "options.env must be a boolean");
-  load.read_env = read_env.As<Napi::Boolean>().Value();
+  load.read_env = RequireBool(options, "env");
+  load.exits = RequireBool(options, "exits");
+  load.forks = RequireBool(options, "forks");
   if (load.argv_limit > ET_ARGV_LIMIT_MAX)
     throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
   if (load.env_limit > ET_ENV_LIMIT_MAX)
@@ -263,7 +270,32 @@ Napi::Object Layout(Napi::Env env) {
   exec.Set("cgroupLen", number(offsetof(et_exec_record, cgroup_len)));
   exec.Set("envSize", number(offsetof(et_exec_record, env_size)));
   exec.Set("envLen", number(offsetof(et_exec_record, env_len)));
+  exec.Set("execSeq", number(offsetof(et_exec_record, exec_seq)));
+  exec.Set("parentExecSeq", number(offsetof(et_exec_record, parent_exec_seq)));
   exec.Set("length", number(sizeof(et_exec_record)));
+
+  Napi::Object exit = Napi::Object::New(env);
+  exit.Set("type", number(ET_RECORD_EXIT));
+  exit.Set("bootNs", number(offsetof(et_exit_record, boot_ns)));
+  exit.Set("startBootNs", number(offsetof(et_exit_record, start_boot_ns)));
+  exit.Set("execSeq", number(offsetof(et_exit_record, exec_seq)));
+  exit.Set("pid", number(offsetof(et_exit_record, pid)));
+  exit.Set("tid", number(offsetof(et_exit_record, tid)));
+  exit.Set("ppid", number(offsetof(et_exit_record, ppid)));
+  exit.Set("status", number(offsetof(et_exit_record, status)));
+  exit.Set("comm", number(offsetof(et_exit_record, comm)));
+  exit.Set("length", number(sizeof(et_exit_record)));
+
+  Napi::Object fork = Napi::Object::New(env);
+  fork.Set("type", number(ET_RECORD_FORK));
+  fork.Set("bootNs", number(offsetof(et_fork_record, boot_ns)));
+  fork.Set("startBootNs", number(offsetof(et_fork_record, start_boot_ns)));
+  fork.Set("parentStartBootNs", number(offsetof(et_fork_record, parent_start_boot_ns)));
+  fork.Set("execSeq", number(offsetof(et_fork_record, exec_seq)));
+  fork.Set("pid", number(offsetof(et_fork_record, pid)));
+  fork.Set("ppid", number(offsetof(et_fork_record, ppid)));
+  fork.Set("comm", number(offsetof(et_fork_record, comm)));
+  fork.Set("length", number(sizeof(et_fork_record)));
 
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("argvTruncated", number(ET_EXEC_ARGV_TRUNCATED));
@@ -294,6 +326,8 @@ Napi::Object Layout(Napi::Env env) {
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("header", header);
   layout.Set("exec", exec);
+  layout.Set("exit", exit);
+  layout.Set("fork", fork);
   layout.Set("flags", flags);
   layout.Set("context", context);
   layout.Set("contextFlags", contextFlags);

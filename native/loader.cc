@@ -80,8 +80,17 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   if (!err)
     err = bpf_map__set_value_size(skel->maps.scratch, ET_SCRATCH_SIZE(options.argv_limit, skel->rodata->env_limit));
   bool btf = kind == AttachMode::TpBtf;
+  if (options.forks && !btf) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "attach", EOPNOTSUPP,
+                "fork events need the BTF tracepoint (tp_btf/sched_process_fork): the classic "
+                "tracepoint gives the child's pid alone, which is no identity");
+  }
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf && options.exits);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_tp, !btf && options.exits);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, options.forks);
   if (err) {
     exec_tracer_bpf__destroy(skel);
     return Fail(error, "open", err, "cannot configure the BPF object");
@@ -100,16 +109,25 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
     return Fail(error, "load", err, "the kernel refused to load the BPF program");
   }
 
-  bpf_program *prog = btf ? skel->progs.handle_exec_btf : skel->progs.handle_exec_tp;
-  bpf_link *link = bpf_program__attach(prog);
-  if (link == nullptr) {
-    err = errno;
-    exec_tracer_bpf__destroy(skel);
-    return Fail(error, "attach", err, "cannot attach to sched_process_exec");
+  // The exit and fork programs first, the exec program last: once execs are
+  // reported, so is the end of every process they start.
+  bpf_program *programs[Loaded::kMaxLinks] = {
+      !options.exits ? nullptr : btf ? skel->progs.handle_exit_btf : skel->progs.handle_exit_tp,
+      options.forks ? skel->progs.handle_fork_btf : nullptr,
+      btf ? skel->progs.handle_exec_btf : skel->progs.handle_exec_tp,
+  };
+  for (int i = 0; i < Loaded::kMaxLinks; i++) {
+    if (programs[i] == nullptr) continue;
+    out->links[i] = bpf_program__attach(programs[i]);
+    if (out->links[i] == nullptr) {
+      err = errno;
+      out->Detach();
+      exec_tracer_bpf__destroy(skel);
+      return Fail(error, "attach", err, std::string("cannot attach to ") + bpf_program__section_name(programs[i]));
+    }
   }
 
   out->skel = skel;
-  out->link = link;
   out->kind = kind;
   return true;
 }
@@ -125,8 +143,12 @@ void InstallLibbpfLogger() {
 }
 
 void Loaded::Detach() {
-  if (link != nullptr) bpf_link__destroy(link);
-  link = nullptr;
+  // The exec program first (the last entry), so no exec is reported whose
+  // exit could not be.
+  for (int i = kMaxLinks - 1; i >= 0; i--) {
+    if (links[i] != nullptr) bpf_link__destroy(links[i]);
+    links[i] = nullptr;
+  }
 }
 
 void Loaded::Release() {

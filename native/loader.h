@@ -23,6 +23,8 @@ struct LoadOptions {
   uint32_t context = 0;  // enum et_context bits
   bool read_env = false;  // the environment is opt-in
   uint32_t env_limit = 0;
+  bool exits = true;      // exit records
+  bool forks = false;     // fork records (tp_btf only)
   AttachMode attach = AttachMode::Auto;
 };
 
@@ -35,11 +37,12 @@ struct LoadError {
 };
 
 // What a successful load hands over: the skeleton (maps, programs) and the
-// attachment. Both are released by Release(), in the order that detaches
-// first.
+// attachments (exec, then exit and fork when asked for). Both are released
+// by Release(), in the order that detaches first.
 struct Loaded {
+  static constexpr int kMaxLinks = 3;
   exec_tracer_bpf *skel = nullptr;
-  bpf_link *link = nullptr;
+  bpf_link *links[kMaxLinks] = {};
   AttachMode kind = AttachMode::TpBtf;
 
   void Detach();

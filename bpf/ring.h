@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0-only) */
+/*
+ * The one ring buffer every record goes through, in the order the kernel
+ * wrote them, and the rules for waking the consumer. Included once, by
+ * exec_tracer.bpf.c: it defines the map and the counters user space reads.
+ */
+#ifndef EXEC_TRACER_RING_H
+#define EXEC_TRACER_RING_H
+
+#include "exec_tracer.h"
+#include "bounds.h"
+
+/* Ring fill (bytes) above which a record forces a wakeup; below it the
+ * consumer's timer drains. 0: the kernel's default wakeup per record. */
+const volatile __u64 wakeup_bytes = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 21); /* resized by user space before load */
+} events SEC(".maps");
+
+/*
+ * Shared with user space through the mmapped .bss, so reading them costs no
+ * syscall. drops: records that could not be written to the ring (never
+ * dropped silently), one slot per CPU so CPUs do not share a counter.
+ * consumer_idle: set by user space when it found the ring empty and stopped
+ * its drain timer; the next record must wake it.
+ */
+__u64 drops[ET_DROP_SLOTS];
+__u32 consumer_idle;
+
+static __always_inline void count_drop(void)
+{
+	/* Atomic: slots wrap past ET_DROP_SLOTS CPUs, so a slot may be shared. */
+	__sync_fetch_and_add(&drops[mask_bits(bpf_get_smp_processor_id(), ET_DROP_SLOTS - 1)], 1);
+}
+
+/*
+ * Wakes a consumer that went idle. The ring's commit is an xchg (a full
+ * barrier) and user space sets consumer_idle, fences, then drains again: of
+ * that record and that flag, at least one side sees the other's write, so a
+ * record can never wait for a consumer that is not coming.
+ */
+static __always_inline void wake_idle_consumer(__u64 flags)
+{
+	struct et_record_header wake = {
+		.type = ET_RECORD_WAKEUP,
+		.fixed_size = sizeof(wake),
+		.size = sizeof(wake),
+	};
+
+	if (!consumer_idle)
+		return;
+	consumer_idle = 0;
+	if (!(flags & BPF_RB_FORCE_WAKEUP) &&
+	    bpf_ringbuf_output(&events, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP))
+		count_drop();
+}
+
+/* Writes one finished record to the ring, waking the consumer as the rules say. */
+static __always_inline void submit(void *record, __u64 size)
+{
+	__u64 flags;
+
+	if (consumer_idle)
+		flags = BPF_RB_FORCE_WAKEUP; /* the first record after a quiet spell */
+	else if (!wakeup_bytes)
+		flags = 0;
+	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	else
+		flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, record, size, flags))
+		count_drop();
+	wake_idle_consumer(flags);
+}
+
+#endif /* EXEC_TRACER_RING_H */
