@@ -3,8 +3,10 @@
 // Batches of packed records (bpf/exec_tracer.h): each record's sizes are
 // checked against the batch and its type, then an exec record becomes an
 // ExecEvent (lib/exec-event.ts) that decodes its fields on access.
-import type { ExecEvent } from '../types/index.js';
+import type { ExecEvent, ExitEvent, ForkEvent } from '../types/index.js';
 import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec-event.js';
+import { Exit } from './exit-event.js';
+import { Fork } from './fork-event.js';
 import { LAYOUT } from './layout.js';
 
 const H = LAYOUT.header;
@@ -30,7 +32,10 @@ export class DecodeError extends Error {
 
 /** What one batch held. */
 export interface DecodedBatch {
+  /** The exec events, in the order the kernel wrote them. */
   events: ExecEvent[];
+  /** Every event (exec, exit, fork), in the order the kernel wrote them. */
+  records: (ExecEvent | ExitEvent | ForkEvent)[];
   /** Records of a type this version does not know (from a newer kernel object). */
   unknown: number;
   /** Set when a record did not fit its own sizes: the rest of the batch was not read. */
@@ -58,31 +63,40 @@ function envNameSet(names: readonly string[] | undefined): ReadonlySet<string> |
 export function decodeBatch(batch: Buffer, clock: Clock, options: DecodeOptions = {}): DecodedBatch {
   const envNames = envNameSet(options.envNames);
   const events: ExecEvent[] = [];
+  const records: DecodedBatch['records'] = [];
+  const result = (error?: DecodeError): DecodedBatch =>
+    error ? { events, records, unknown, error } : { events, records, unknown };
   let unknown = 0;
   let at = 0;
   while (at < batch.length) {
-    if (batch.length - at < H.length) return { events, unknown, error: malformed('a truncated header', at) };
+    if (batch.length - at < H.length) return result(malformed('a truncated header', at));
     const size = batch.readUInt32LE(at + H.size);
     const fixed = batch.readUInt16LE(at + H.fixedSize);
     if (size < H.length || at + size > batch.length || fixed > size)
-      return { events, unknown, error: malformed(`sizes that do not fit (size ${size}, fixed ${fixed})`, at) };
+      return result(malformed(`sizes that do not fit (size ${size}, fixed ${fixed})`, at));
     const type = batch.readUInt16LE(at + H.type);
     if (type === X.type) {
-      if (fixed < EXEC_LENGTH_V1) return { events, unknown, error: malformed(`a short exec record (${fixed})`, at) };
+      if (fixed < EXEC_LENGTH_V1) return result(malformed(`a short exec record (${fixed})`, at));
       let variable = batch.readUInt16LE(at + X.filenameLen) + batch.readUInt32LE(at + X.argvLen);
       if (fixed >= CONTEXT_END)
         variable +=
           batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
       if (fixed >= WHERE_END) variable += batch.readUInt16LE(at + X.cgroupLen) + batch.readUInt32LE(at + X.envLen);
-      if (fixed + variable > size)
-        return { events, unknown, error: malformed(`lengths past the record's end (${variable})`, at) };
-      events.push(new Exec(batch, at, clock, envNames));
+      if (fixed + variable > size) return result(malformed(`lengths past the record's end (${variable})`, at));
+      const exec = new Exec(batch, at, clock, envNames);
+      events.push(exec);
+      records.push(exec);
+    } else if (type === LAYOUT.exit.type || type === LAYOUT.fork.type) {
+      // Fixed-size records: a newer object may append fields, never shrink them.
+      const length = type === LAYOUT.exit.type ? LAYOUT.exit.length : LAYOUT.fork.length;
+      if (fixed < length) return result(malformed(`a short ${type === LAYOUT.exit.type ? 'exit' : 'fork'} record (${fixed})`, at));
+      records.push(type === LAYOUT.exit.type ? new Exit(batch, at, clock) : new Fork(batch, at, clock));
     } else {
       unknown++;
     }
     at += size;
   }
-  return { events, unknown };
+  return result();
 }
 
 function malformed(what: string, offset: number): DecodeError {

@@ -138,6 +138,12 @@ export function fromNative(error: unknown, kernel: KernelIdentity = { release: r
       hint: "the classic tracepoint needs tracefs: mount -t tracefs tracefs /sys/kernel/tracing (as root), or use attach: 'tp_btf'",
     });
   }
+  if (code === 'EOPNOTSUPP' && operation === 'attach') {
+    return new ExecTracerError('EUNSUPPORTED', message, {
+      ...base,
+      hint: 'fork events need the BTF tracepoint tp_btf/sched_process_fork (Linux >= 5.5 with BTF): turn options.forks off here',
+    });
+  }
   if (code === 'EBUSY') {
     return new ExecTracerError('EBUSY', message, { ...base, hint: 'the tracepoint or a resource is busy: try again' });
   }

@@ -12,6 +12,7 @@ import type { NamespaceName } from '../types/binding.js';
 import type { ExecEvent } from '../types/index.js';
 import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
+import { imageId, processId, readComm, wallClock } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exec;
@@ -29,6 +30,8 @@ const WHO_END = X.whoFlags + 2;
  * came from an object without the cgroup path and the environment (it left
  * cgroup_len, then a reserved field, at 0). */
 export const WHERE_END = X.envLen + 4;
+/** Where the image counters end: a shorter record has none (its execId is made from the exec's time). */
+const IMAGE_END = X.parentExecSeq + 8;
 const EMPTY = Buffer.alloc(0);
 type PathIndex = 0 | 1 | 2 | 3;
 const H = LAYOUT.header;
@@ -109,14 +112,7 @@ export class Exec implements ExecEvent {
   }
 
   get comm(): string {
-    if (this.#comm === undefined) {
-      const start = this.#at + X.comm;
-      // The kernel NUL-terminates comm, so this finds it within 16 bytes; the
-      // bound only matters for a record that broke that rule.
-      let end = this.#buf.indexOf(0, start);
-      if (end < 0 || end > start + X.commLength) end = start + X.commLength;
-      this.#comm = this.#buf.toString('utf8', start, end);
-    }
+    this.#comm ??= readComm(this.#buf, this.#at + X.comm);
     return this.#comm;
   }
 
@@ -446,15 +442,29 @@ export class Exec implements ExecEvent {
   // A new Date per read: Dates are mutable, and a listener that changes one
   // must not change what the next listener sees.
   get time(): Date {
-    return new Date(Number((this.bootNs + this.#clock.epochOffsetNs) / 1_000_000n));
+    return wallClock(this.bootNs, this.#clock);
+  }
+
+  get kind(): 'exec' {
+    return 'exec';
+  }
+
+  get processId(): string {
+    return processId(this.pid, this.startBootNs);
+  }
+
+  get parentProcessId(): string {
+    return processId(this.ppid, this.parentStartBootNs);
   }
 
   get execId(): string {
-    return `${this.pid}:${this.startBootNs}`;
+    if (this.#fixedSize() < IMAGE_END) return `${this.pid}:${this.startBootNs}:@${this.bootNs}`;
+    return imageId(this.pid, this.startBootNs, this.#buf.readBigUInt64LE(this.#at + X.execSeq));
   }
 
-  get parentExecId(): string {
-    return `${this.ppid}:${this.parentStartBootNs}`;
+  get parentExecId(): string | undefined {
+    if (this.#fixedSize() < IMAGE_END) return undefined;
+    return imageId(this.ppid, this.parentStartBootNs, this.#buf.readBigUInt64LE(this.#at + X.parentExecSeq));
   }
 
   #fixedSize(): number {
@@ -464,12 +474,13 @@ export class Exec implements ExecEvent {
   /** What console.log and JSON.stringify show: the fields, not the buffer. */
   toJSON(): Record<string, unknown> {
     return {
-      pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, gid: this.gid, nsPid: this.nsPid,
+      kind: this.kind, pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, gid: this.gid, nsPid: this.nsPid,
       comm: this.comm, filename: this.filename, argv: this.argv, argc: this.argc,
       argvTruncated: this.argvTruncated, argvTotalBytes: this.argvTotalBytes, argvFault: this.argvFault,
       filenameFault: this.filenameFault, cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
       time: this.time.toISOString(), startBootNs: String(this.startBootNs),
-      parentStartBootNs: String(this.parentStartBootNs), execId: this.execId, parentExecId: this.parentExecId,
+      parentStartBootNs: String(this.parentStartBootNs), processId: this.processId,
+      parentProcessId: this.parentProcessId, execId: this.execId, parentExecId: this.parentExecId,
       exe: this.exe, exeTruncated: this.exeTruncated, exeInode: String(this.exeInode), exeDevice: this.exeDevice,
       exeCtimeNs: String(this.exeCtimeNs), exeMode: this.exeMode, exeDeleted: this.exeDeleted,
       exeMemfd: this.exeMemfd, exeUpperLayer: this.exeUpperLayer, interpreter: this.interpreter,

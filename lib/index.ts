@@ -11,6 +11,8 @@ export { containerIdFromCgroup } from './container.js';
 export { LAYOUT } from './layout.js';
 export type {
   ExecEvent,
+  ExitEvent,
+  ForkEvent,
   ExecContextOptions,
   ExecEventsOptions,
   ExecTracerDeps,

@@ -53,8 +53,12 @@ export const LAYOUT: RecordLayout = {
     cgroupLen: 218,
     envSize: 256,
     envLen: 260,
-    length: 264,
+    execSeq: 264,
+    parentExecSeq: 272,
+    length: 280,
   },
+  exit: { type: 3, bootNs: 8, startBootNs: 16, execSeq: 24, pid: 32, tid: 36, ppid: 40, status: 44, comm: 48, length: 64 },
+  fork: { type: 4, bootNs: 8, startBootNs: 16, parentStartBootNs: 24, execSeq: 32, pid: 40, ppid: 44, comm: 48, length: 64 },
   flags: { argvTruncated: 1, argvFault: 2, filenameFault: 4, argcUnknown: 8, env: 16, envTruncated: 32, envFault: 64 },
   context: { exe: 1, file: 2, interpreter: 4, cwd: 8, cgroup: 16 },
   contextFlags: {

@@ -15,6 +15,8 @@ export interface ResolvedOptions {
   /** false, true (every variable) or the names an allow-list keeps. */
   env: boolean | readonly string[];
   envLimit: number;
+  exits: boolean;
+  forks: boolean;
   signal?: AbortSignal;
 }
 
@@ -28,6 +30,8 @@ export const DEFAULTS = {
   // Environments run larger than command lines: a CI job's or a desktop
   // session's is often over 8 KiB.
   envLimit: 16384,
+  exits: true,
+  forks: false,
 } as const;
 
 /** Bytes of records handed to JS at most per batch: bounds each callback's work. */
@@ -36,7 +40,9 @@ export const BATCH_BYTES = 256 * 1024;
 const SAFETY_DRAIN_MS = 100;
 const MAX_RING = 1024 * 1024 * 1024;
 const MAX_LATENCY_MS = 10_000;
-const KNOWN = new Set(['argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit']);
+const KNOWN = new Set([
+  'argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit', 'exits', 'forks',
+]);
 const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (keyof ExecContextOptions)[];
 /** The parts whose path may take PATH_MAX - 1 bytes of a record. */
 const PATH_PARTS = ['exe', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (typeof CONTEXT_PARTS)[number][];
@@ -59,6 +65,12 @@ function optionsObject(options: unknown, known: ReadonlySet<string>): Record<str
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option (known: ${[...known].join(', ')})`);
   }
   return o;
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${show(value)}`);
+  return value;
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {
@@ -120,7 +132,16 @@ export function resolveOptions(
     attach = o.attach;
   }
 
-  const resolved: ResolvedOptions = { argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit };
+  const exits = boolean('exits', o.exits, DEFAULTS.exits);
+  const forks = boolean('forks', o.forks, DEFAULTS.forks);
+  if (forks && attach === 'tracepoint')
+    throw new TypeError(
+      "options.forks needs attach 'tp_btf' or 'auto': the classic tracepoint names a new process by pid alone",
+    );
+
+  const resolved: ResolvedOptions = {
+    argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit, exits, forks,
+  };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
@@ -214,5 +235,7 @@ export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT)
     context,
     env: o.env !== false,
     envLimit: o.env === false ? 0 : o.envLimit,
+    exits: o.exits,
+    forks: o.forks,
   };
 }

@@ -7,6 +7,8 @@ import type {
   ExecTracerDeps,
   ExecTracerOptions,
   ExecTracerStats,
+  ExitEvent,
+  ForkEvent,
 } from '../types/index.js';
 import { loadBinding } from './binding.js';
 import { decodeBatch, type Clock, type DecodeOptions } from './decode.js';
@@ -18,7 +20,11 @@ import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptio
 export interface ExecTracerEvents {
   /** A process called exec successfully. */
   exec: [event: ExecEvent];
-  /** This many execs were dropped in the kernel since the last 'lost' (the ring was full). */
+  /** A process ended (options.exits, on by default). */
+  exit: [event: ExitEvent];
+  /** A process was created (options.forks, off by default). */
+  fork: [event: ForkEvent];
+  /** This many records (execs, exits, forks) were dropped in the kernel since the last 'lost' (the ring was full). */
   lost: [count: number];
   /** Reading the kernel's ring failed, or a record could not be decoded. */
   error: [error: ExecTracerError];
@@ -60,7 +66,7 @@ export class ExecTracer extends EventEmitter {
   #stopping?: Promise<void>;
   #abortReason?: unknown;
   #attachKind?: 'tp_btf' | 'tracepoint';
-  readonly #stats: ExecTracerStats = { events: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0 };
+  readonly #stats: ExecTracerStats = { events: 0, exits: 0, forks: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0 };
   readonly #clock: Clock = { epochOffsetNs: 0n };
   readonly #decodeOptions: DecodeOptions;
   // Consumers that asked the ring to stop being read (async iterators over
@@ -189,13 +195,22 @@ export class ExecTracer extends EventEmitter {
   #onBatch(batch: Buffer, droppedTotal: number): void {
     this.#stats.batches++;
     this.#stats.bytes += batch.length;
-    const { events, unknown, error } = decodeBatch(batch, this.#clock, this.#decodeOptions);
+    const { records, unknown, error } = decodeBatch(batch, this.#clock, this.#decodeOptions);
     this.#stats.unknownRecords += unknown;
     // No try/catch around emit: a throwing listener must reach the addon's
     // MakeCallback and become an uncaught exception, as with any emitter.
-    for (const event of events) {
-      this.#stats.events++;
-      this.emit('exec', event);
+    // In the kernel's order: a process's exec comes before its exit.
+    for (const record of records) {
+      if (record.kind === 'exec') {
+        this.#stats.events++;
+        this.emit('exec', record);
+      } else if (record.kind === 'exit') {
+        this.#stats.exits++;
+        this.emit('exit', record);
+      } else {
+        this.#stats.forks++;
+        this.emit('fork', record);
+      }
     }
     if (droppedTotal > this.#stats.lost) {
       const lost = droppedTotal - this.#stats.lost;

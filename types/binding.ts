@@ -31,6 +31,10 @@ export interface NativeOpenOptions {
   env: boolean;
   /** Environment bytes copied per exec when `env` is on (the rest is counted). */
   envLimit: number;
+  /** Attach the exit program: a record when each process ends. */
+  exits: boolean;
+  /** Attach the fork program (tp_btf only): a record per new process. */
+  forks: boolean;
 }
 
 /**
@@ -143,7 +147,34 @@ export interface RecordLayout {
     cgroupLen: number;
     envSize: number;
     envLen: number;
+    execSeq: number;
+    parentExecSeq: number;
     /** sizeof(struct et_exec_record): where the variable part begins. */
+    length: number;
+  };
+  /** struct et_exit_record: the end of a process. */
+  exit: {
+    type: number;
+    bootNs: number;
+    startBootNs: number;
+    execSeq: number;
+    pid: number;
+    tid: number;
+    ppid: number;
+    status: number;
+    comm: number;
+    length: number;
+  };
+  /** struct et_fork_record: a new process. */
+  fork: {
+    type: number;
+    bootNs: number;
+    startBootNs: number;
+    parentStartBootNs: number;
+    execSeq: number;
+    pid: number;
+    ppid: number;
+    comm: number;
     length: number;
   };
   flags: {

@@ -7,6 +7,8 @@ export type { AttachMode, NamespaceName, NativeBinding } from './binding.js';
 
 /** One successful exec, as the kernel saw it. */
 export interface ExecEvent {
+  /** What this event is, for code that handles several kinds (`decodeBatch()`'s `records`). */
+  readonly kind: 'exec';
   /** Process id (tgid) as the host's initial pid namespace sees it. */
   readonly pid: number;
   /** The thread that called exec: differs from `pid` when a non-leader thread execs. */
@@ -54,12 +56,29 @@ export interface ExecEvent {
   /** When the real parent process started (boot clock ns). */
   readonly parentStartBootNs: bigint;
   /**
-   * A process identity that stays unique when pids are reused: `"<pid>:<startBootNs>"`.
-   * Successive execs of one process share it (the process is the same).
+   * The process, from fork to exit, unique when pids are reused:
+   * `"<pid>:<startBootNs>"`. Successive execs of one process share it, and
+   * its `'exit'` event carries the same.
+   */
+  readonly processId: string;
+  /** The real parent process, in the same form as `processId`. */
+  readonly parentProcessId: string;
+  /**
+   * This exec: the image the process runs from now on, unique per exec:
+   * `"<processId>:<n>"`, where n is the kernel's count of the execs in this
+   * line of processes (`task->self_exec_id`: raised by every successful exec
+   * and inherited by fork). Two execs of one process (`sh -c 'exec sleep 1'`)
+   * have one `processId` and two `execId`s; its `'exit'` event names the last.
    */
   readonly execId: string;
-  /** The parent's identity, in the same form as `execId`. */
-  readonly parentExecId: string;
+  /**
+   * The `execId` of the image the real parent was running at this exec,
+   * read from the parent in the kernel, so it is right also for a parent
+   * that exec'd before the tracer started. A parent that forked the process
+   * and then exec'd itself is named by its new image. `undefined` only for a
+   * record of an older kernel object, which did not carry it.
+   */
+  readonly parentExecId: string | undefined;
 
   // What really ran, and where. Each part is collected in the kernel at the
   // exec (see `ExecTracerOptions.context`); a part turned off reads as empty:
@@ -243,6 +262,66 @@ export interface ExecEvent {
   readonly envFault: boolean;
 }
 
+/** A process ended (options.exits): one event per process, not per thread. */
+export interface ExitEvent {
+  readonly kind: 'exit';
+  /** The process id (tgid). */
+  readonly pid: number;
+  /** The thread that ended it (the last of its threads to exit). */
+  readonly tid: number;
+  /** The real parent at the exit (after any reparenting to a subreaper or init). */
+  readonly ppid: number;
+  /** The task name at the exit. */
+  readonly comm: string;
+  /** The process that ended, as its exec events name it (`"<pid>:<startBootNs>"`). */
+  readonly processId: string;
+  /** The image it last ran, as the exec event that started it names it (`ExecEvent.execId`). */
+  readonly execId: string;
+  /** The exit code, when it exited (0–255); `undefined` when a signal ended it. */
+  readonly exitCode: number | undefined;
+  /** The signal that ended it, by name (`'SIGKILL'`), as Node's `'exit'` events name it; `undefined` when it exited. */
+  readonly signal: string | undefined;
+  /** The signal's number; `undefined` when it exited. */
+  readonly signalNumber: number | undefined;
+  /** The kernel wrote a core dump of it. */
+  readonly coreDumped: boolean;
+  /** The status as `wait(2)` reports it (`WEXITSTATUS` etc. apply). */
+  readonly status: number;
+  /** When it ended: the boot clock in ns. */
+  readonly bootNs: bigint;
+  /** When it ended, as wall-clock time (ms precision). */
+  readonly time: Date;
+  /** When it started (fork time, boot clock ns). */
+  readonly startBootNs: bigint;
+  /** How long it lived, in ns (from its fork to this exit). */
+  readonly durationNs: bigint;
+}
+
+/** A new process (options.forks): fork, vfork or clone without CLONE_THREAD. */
+export interface ForkEvent {
+  readonly kind: 'fork';
+  /** The new process's id. */
+  readonly pid: number;
+  /** Its real parent's id. */
+  readonly ppid: number;
+  /** Its task name: its parent's, until it execs. */
+  readonly comm: string;
+  /** The new process (`"<pid>:<startBootNs>"`, as its exec and exit events name it). */
+  readonly processId: string;
+  /** Its real parent. */
+  readonly parentProcessId: string;
+  /** The image it runs: its parent's, until it execs (`"<processId>:<n>"`, see `ExecEvent.execId`). */
+  readonly execId: string;
+  /** When it was forked (its start): the boot clock in ns. */
+  readonly bootNs: bigint;
+  /** When it was forked, as wall-clock time. */
+  readonly time: Date;
+  /** Its start time (boot clock ns), the one its `processId` carries. */
+  readonly startBootNs: bigint;
+  /** Its parent's start time. */
+  readonly parentStartBootNs: bigint;
+}
+
 /**
  * `options.context` as an object: which parts of the context the kernel
  * collects per exec. A part left out is `true`.
@@ -315,6 +394,21 @@ export interface ExecTracerOptions {
    */
   env?: boolean | readonly string[];
   /**
+   * Whether to report the end of each process as an `'exit'` event.
+   * @default true
+   */
+  exits?: boolean;
+  /**
+   * Whether to report each new process as a `'fork'` event (frequent: every
+   * shell pipeline forks). Needs the BTF tracepoint: with
+   * `attach: 'tracepoint'` the constructor throws a TypeError, and where
+   * `'auto'` had to fall back to the classic tracepoint, start() rejects with
+   * code `'EUNSUPPORTED'` (the classic tracepoint names a new process by pid
+   * alone, which is no identity).
+   * @default false
+   */
+  forks?: boolean;
+  /**
    * Environment bytes copied per exec when `env` is on; more is counted
    * (`envTotalBytes`) and flagged (`envTruncated`), not copied. Integer,
    * 0 to 1 MiB. Adds as much to the largest record.
@@ -333,7 +427,11 @@ export interface ExecTracerDeps {
 export interface ExecTracerStats {
   /** Exec events emitted. */
   events: number;
-  /** Execs dropped in the kernel because the ring buffer was full. */
+  /** Exit events emitted. */
+  exits: number;
+  /** Fork events emitted. */
+  forks: number;
+  /** Records (execs, exits, forks) dropped in the kernel because the ring buffer was full. */
   lost: number;
   /** Batches received from the addon. */
   batches: number;
@@ -355,6 +453,8 @@ export interface ExecTracerStats {
  *   `log`, its verdict on the message's second line). On Linux >= 5.8 that is
  *   a bug in exec-tracer, and the message says so.
  * - `'EKERNEL'`: any other failure of the kernel or of libbpf.
+ * - `'EUNSUPPORTED'`: an option needs a hook this kernel does not offer
+ *   (`forks` without BTF-enabled tracepoints).
  * - `'EBUSY'`: a kernel resource was busy.
  * - `'ECLOSED'`: the tracer was already stopped.
  * - `'EABORTED'`: `options.signal` aborted a start().
@@ -368,6 +468,7 @@ export type ExecTracerErrorCode =
   | 'EVERIFIER'
   | 'EKERNEL'
   | 'EBUSY'
+  | 'EUNSUPPORTED'
   | 'ECLOSED'
   | 'EABORTED'
   | 'ENOADDON'

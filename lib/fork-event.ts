@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+//
+// One fork record (struct et_fork_record) as a ForkEvent.
+import type { ForkEvent } from '../types/index.js';
+import type { Clock } from './decode.js';
+import { FixedRecord, imageId, processId } from './fields.js';
+import { LAYOUT } from './layout.js';
+
+const X = LAYOUT.fork;
+
+/** A fork record at `at` in `buf`, decoded on access. */
+export class Fork extends FixedRecord implements ForkEvent {
+  readonly pid: number;
+  readonly ppid: number;
+
+  constructor(buf: Buffer, at: number, clock: Clock) {
+    super(buf, at, clock, X);
+    this.pid = buf.readUInt32LE(at + X.pid);
+    this.ppid = buf.readUInt32LE(at + X.ppid);
+  }
+
+  get kind(): 'fork' {
+    return 'fork';
+  }
+
+  get parentStartBootNs(): bigint {
+    return this.u64(X.parentStartBootNs);
+  }
+
+  get processId(): string {
+    return processId(this.pid, this.startBootNs);
+  }
+
+  get parentProcessId(): string {
+    return processId(this.ppid, this.parentStartBootNs);
+  }
+
+  get execId(): string {
+    return imageId(this.pid, this.startBootNs, this.u64(X.execSeq));
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind, pid: this.pid, ppid: this.ppid, comm: this.comm, processId: this.processId,
+      parentProcessId: this.parentProcessId, execId: this.execId, bootNs: String(this.bootNs),
+      time: this.time.toISOString(), startBootNs: String(this.startBootNs),
+      parentStartBootNs: String(this.parentStartBootNs),
+    };
+  }
+}
