@@ -66,7 +66,8 @@ export function describeTracerContract(
       expect(e.argv).toEqual(['/bin/echo', tag, 'two words', '']);
       expect(e.argc).toBe(4);
       expect(e.argvTruncated).toBe(false);
-      expect(e.execId).toBe(`${pid}:${e.startBootNs}`);
+      expect(e.processId).toBe(`${pid}:${e.startBootNs}`);
+      expect(e.execId).toMatch(new RegExp(`^${pid}:${e.startBootNs}:[1-9]\\d*$`));
       expect(order).toEqual(['exec', 'close']);
     });
 

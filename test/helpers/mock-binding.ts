@@ -71,6 +71,9 @@ export interface ExecRecordFields {
   env: (string | Buffer)[];
   /** Bytes of the environment kept (cuts the NUL-joined entries); default: all of it. */
   envLimit: number;
+  /** The kernel's exec counters of this image and of the parent's. */
+  execSeq: bigint;
+  parentExecSeq: bigint;
 }
 
 const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
@@ -150,11 +153,75 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   }
   if (fixed >= X.tty + X.ttyLength && fields.tty !== undefined) b.write(fields.tty.slice(0, X.ttyLength - 1), X.tty, 'latin1');
   if (withWhere) b.writeUInt16LE(cgroup.length, X.cgroupLen);
+  if (fixed >= X.parentExecSeq + 8) {
+    b.writeBigUInt64LE(fields.execSeq ?? 2n, X.execSeq);
+    b.writeBigUInt64LE(fields.parentExecSeq ?? 1n, X.parentExecSeq);
+  }
   if (withEnv) {
     b.writeUInt32LE(fullEnv.length, X.envSize);
     b.writeUInt32LE(env.length, X.envLen);
   }
   Buffer.concat([filename, kept, exe, interpreter, cwd, cgroup, env]).copy(b, fixed);
+  return b;
+}
+
+export interface ExitRecordFields {
+  pid: number;
+  tid: number;
+  ppid: number;
+  /** wait(2)'s status: code << 8 | 0x80 core | signal. */
+  status: number;
+  comm: string;
+  bootNs: bigint;
+  startBootNs: bigint;
+  execSeq: bigint;
+  /** Where the record ends its fixed part (default: the current length). */
+  fixedSize: number;
+}
+
+/** One exit record, byte for byte as bpf/exit.h writes it. */
+export function encodeExitRecord(fields: Partial<ExitRecordFields> = {}): Buffer {
+  const X = LAYOUT.exit;
+  const fixed = fields.fixedSize ?? X.length;
+  const b = Buffer.alloc(Math.max(fixed, X.length));
+  b.writeUInt16LE(X.type, LAYOUT.header.type);
+  b.writeUInt16LE(fixed, LAYOUT.header.fixedSize);
+  b.writeUInt32LE(b.length, LAYOUT.header.size);
+  b.writeBigUInt64LE(fields.bootNs ?? 3_000_000_000n, X.bootNs);
+  b.writeBigUInt64LE(fields.startBootNs ?? 900_000_000n, X.startBootNs);
+  b.writeBigUInt64LE(fields.execSeq ?? 2n, X.execSeq);
+  b.writeUInt32LE(fields.pid ?? 4242, X.pid);
+  b.writeUInt32LE(fields.tid ?? fields.pid ?? 4242, X.tid);
+  b.writeUInt32LE(fields.ppid ?? 1, X.ppid);
+  b.writeUInt32LE(fields.status ?? 0, X.status);
+  b.write((fields.comm ?? 'true').slice(0, 15), X.comm);
+  return b;
+}
+
+export interface ForkRecordFields {
+  pid: number;
+  ppid: number;
+  comm: string;
+  bootNs: bigint;
+  startBootNs: bigint;
+  parentStartBootNs: bigint;
+  execSeq: bigint;
+}
+
+/** One fork record, byte for byte as bpf/fork.h writes it. */
+export function encodeForkRecord(fields: Partial<ForkRecordFields> = {}): Buffer {
+  const X = LAYOUT.fork;
+  const b = Buffer.alloc(X.length);
+  b.writeUInt16LE(X.type, LAYOUT.header.type);
+  b.writeUInt16LE(X.length, LAYOUT.header.fixedSize);
+  b.writeUInt32LE(X.length, LAYOUT.header.size);
+  b.writeBigUInt64LE(fields.bootNs ?? 800_000_000n, X.bootNs);
+  b.writeBigUInt64LE(fields.startBootNs ?? fields.bootNs ?? 800_000_000n, X.startBootNs);
+  b.writeBigUInt64LE(fields.parentStartBootNs ?? 100_000_000n, X.parentStartBootNs);
+  b.writeBigUInt64LE(fields.execSeq ?? 1n, X.execSeq);
+  b.writeUInt32LE(fields.pid ?? 4242, X.pid);
+  b.writeUInt32LE(fields.ppid ?? 1, X.ppid);
+  b.write((fields.comm ?? 'sh').slice(0, 15), X.comm);
   return b;
 }
 

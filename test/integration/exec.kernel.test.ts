@@ -62,8 +62,10 @@ describe.skipIf(!kernel)('the real kernel', () => {
     expect(ev.bootNs).toBeLessThanOrEqual(after);
     expect(ev.startBootNs).toBeLessThanOrEqual(ev.bootNs);
     expect(Math.abs(ev.time.getTime() - started)).toBeLessThan(10_000);
-    expect(ev.execId).toBe(`${echo.pid}:${ev.startBootNs}`);
-    expect(ev.parentExecId.startsWith(`${process.pid}:`)).toBe(true);
+    expect(ev.processId).toBe(`${echo.pid}:${ev.startBootNs}`);
+    expect(ev.execId).toMatch(new RegExp(`^${echo.pid}:${ev.startBootNs}:[1-9]\\d*$`));
+    expect(ev.parentProcessId).toBe(`${process.pid}:${ev.parentStartBootNs}`);
+    expect(ev.parentExecId).toMatch(new RegExp(`^${process.pid}:${ev.parentStartBootNs}:[1-9]\\d*$`));
 
     const n = mine.filter((x) => x.pid === nobody.pid);
     expect(n).toHaveLength(1);

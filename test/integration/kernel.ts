@@ -119,12 +119,15 @@ export function kernelObjects(): KernelObjects {
   return { progs: count('prog'), maps: count('map'), links: count('link') };
 }
 
-/** Names of the kernel's BPF programs that are ours. */
+/** Our programs a tracer with default options attaches: exec and exit. */
+export const PROGRAMS_PER_TRACER = 2;
+
+/** How many of the kernel's BPF programs are ours (exec, exit, fork; either hook). */
 export function ourPrograms(): number {
   const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
     name?: string;
   }[];
-  return progs.filter((p) => p.name === 'handle_exec_btf' || p.name === 'handle_exec_tp').length;
+  return progs.filter((p) => /^handle_(exec|exit|fork)_(btf|tp)$/.test(p.name ?? '')).length;
 }
 
 /**

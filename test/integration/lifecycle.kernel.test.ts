@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
 import {
-  eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, patience, realBinding, root, run, scaled, uniqueTag,
+  eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, PROGRAMS_PER_TRACER, patience, realBinding, root, run, scaled, uniqueTag,
 } from './kernel.js';
 
 const child = join(root, 'test', 'fixtures', 'trace-child.ts');
@@ -87,7 +87,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     const baseline = ourPrograms();
     const c = startChild(['hold']);
     expect(await c.next()).toBe('ready');
-    expect(ourPrograms()).toBe(baseline + 1);
+    expect(ourPrograms()).toBe(baseline + PROGRAMS_PER_TRACER);
     c.proc.kill('SIGKILL');
     await new Promise((r) => c.proc.once('exit', r));
     expect(await eventually(() => ourPrograms() === baseline)).toBe(true);
@@ -98,7 +98,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
     const c = startChild(['worker']);
     try {
       expect(await c.next()).toBe('ready');
-      expect(ourPrograms()).toBe(baseline + 1);
+      expect(ourPrograms()).toBe(baseline + PROGRAMS_PER_TRACER);
       c.proc.stdin!.write('terminate the worker\n');
       expect(await c.next()).toBe('terminated');
       // The process is still alive: only the env cleanup hook can have freed it.

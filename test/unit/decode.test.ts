@@ -12,7 +12,7 @@ describe('decodeBatch', () => {
       pid: 100, tid: 101, ppid: 50, uid: 1000, gid: 1001, nsPid: 7,
       comm: 'bash', filename: '/usr/bin/bash', argv: ['bash', '-c', 'echo hi'],
       bootNs: 5_000_000_000n, startBootNs: 4_000_000_000n, parentStartBootNs: 3_000_000_000n,
-      cgroupId: 0xffff_ffff_ffffn,
+      cgroupId: 0xffff_ffff_ffffn, execSeq: 7n, parentExecSeq: 3n,
     });
     const { events, unknown, error } = decodeBatch(record, clock);
     expect(error).toBeUndefined();
@@ -24,7 +24,8 @@ describe('decodeBatch', () => {
       filename: '/usr/bin/bash', argv: ['bash', '-c', 'echo hi'], argc: 3,
       argvTruncated: false, argvFault: false, argvTotalBytes: 'bash\0-c\0echo hi\0'.length,
       bootNs: 5_000_000_000n, startBootNs: 4_000_000_000n, parentStartBootNs: 3_000_000_000n,
-      cgroupId: 0xffff_ffff_ffffn, execId: '100:4000000000', parentExecId: '50:3000000000',
+      cgroupId: 0xffff_ffff_ffffn, kind: 'exec', processId: '100:4000000000', parentProcessId: '50:3000000000',
+      execId: '100:4000000000:7', parentExecId: '50:3000000000:3',
     });
     expect(e.time.getTime()).toBe(Number((5_000_000_000n + clock.epochOffsetNs) / 1_000_000n));
     expect(e.rawFilename).toEqual(Buffer.from('/usr/bin/bash'));

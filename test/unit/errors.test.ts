@@ -93,3 +93,11 @@ describe('olderThanMinimum', () => {
     expect(olderThanMinimum('unknown')).toBeUndefined();
   });
 });
+
+describe('an option the kernel cannot serve', () => {
+  it('is EUNSUPPORTED with a hint that names the option', () => {
+    const error = fromNative(nativeError('EOPNOTSUPP', 95, 'attach'), { release: '6.1.0', arch: 'x64' });
+    expect(error.code).toBe('EUNSUPPORTED');
+    expect(error.hint).toMatch(/options\.forks/);
+  });
+});
