@@ -62,10 +62,16 @@ function peakRssKiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
+/** Run statistics of a tool's programs, apart by what they hook: exit
+ * and fork are exec-tracer's programs of those names, exec all the rest. */
 interface ProgStats {
   progs: number;
   runTimeNs: number;
   runCnt: number;
+  exitNs: number;
+  exitRuns: number;
+  forkNs: number;
+  forkRuns: number;
 }
 
 /** Ids of the BPF programs a process holds open (bpf-prog fds show `prog_id:`
@@ -88,14 +94,23 @@ function progsOf(pid: number): ProgStats {
   const ids = progIdsOf(pid);
   const all = JSON.parse(sh('bpftool', ['-j', 'prog', 'show']) || '[]') as {
     id: number;
+    name?: string;
     run_time_ns?: number;
     run_cnt?: number;
   }[];
   const mine = all.filter((p) => ids.has(p.id));
+  const hooking = (kind: string) => mine.filter((p) => p.name?.startsWith(`handle_${kind}_`));
+  const exec = mine.filter((p) => !/^handle_(exit|fork)_/.test(p.name ?? ''));
+  const ns = (progs: typeof mine) => progs.reduce((s, p) => s + (p.run_time_ns ?? 0), 0);
+  const runs = (progs: typeof mine) => progs.reduce((s, p) => s + (p.run_cnt ?? 0), 0);
   return {
     progs: mine.length,
-    runTimeNs: mine.reduce((s, p) => s + (p.run_time_ns ?? 0), 0),
-    runCnt: mine.reduce((s, p) => s + (p.run_cnt ?? 0), 0),
+    runTimeNs: ns(exec),
+    runCnt: runs(exec),
+    exitNs: ns(hooking('exit')),
+    exitRuns: runs(hooking('exit')),
+    forkNs: ns(hooking('fork')),
+    forkRuns: runs(hooking('fork')),
   };
 }
 
@@ -188,8 +203,15 @@ async function tracerProc(args: string[], whileRunning?: () => Promise<void>): P
 interface ToolRow {
   tool: string;
   hooks: string;
+  /** The exec program(s) alone. */
   bpfNsPerExec: number;
   bpfNsPerRun: number;
+  /** exec-tracer's exit program: per process of the storm, and per run (one per thread that ends). */
+  exitNsPerProcess: number;
+  exitNsPerRun: number;
+  /** exec-tracer's fork program (forks: true): per process of the storm, and per run. */
+  forkNsPerProcess: number;
+  forkNsPerRun: number;
   cpuUsPerExec: number;
   seen: number;
   duplicates: number;
@@ -241,9 +263,12 @@ const CONTEXT_VARIANTS = [
   ['cgroup path only', { context: { ...NONE, cgroup: true } }],
   ['context: true (the default)', {}],
   ['the default and env: true', { env: true }],
+  ['the default and forks: true', { forks: true }],
 ] as const;
 /** The row a variant's cost is measured over: the environment's over the default. */
-const baselineOf = (variant: string) => (variant.includes('env:') ? 'context: true (the default)' : 'context: false');
+const baselineOf = (variant: string) =>
+  variant.startsWith('the default and') ? 'context: true (the default)' : 'context: false';
+const perRun = (ns: number, runs: number) => (runs > 0 ? ns / runs : 0);
 
 /** One tagged storm with `tools` attached; a row per tool. */
 async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]> {
@@ -276,6 +301,10 @@ async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]
         hooks: t.hooks,
         bpfNsPerExec: (a.bpf.runTimeNs - b.bpf.runTimeNs) / GENERATED,
         bpfNsPerRun: runs > 0 ? (a.bpf.runTimeNs - b.bpf.runTimeNs) / runs : 0,
+        exitNsPerProcess: (a.bpf.exitNs - b.bpf.exitNs) / GENERATED,
+        exitNsPerRun: perRun(a.bpf.exitNs - b.bpf.exitNs, a.bpf.exitRuns - b.bpf.exitRuns),
+        forkNsPerProcess: (a.bpf.forkNs - b.bpf.forkNs) / GENERATED,
+        forkNsPerRun: perRun(a.bpf.forkNs - b.bpf.forkNs, a.bpf.forkRuns - b.bpf.forkRuns),
         cpuUsPerExec: (a.cpu - b.cpu) / GENERATED / 1000,
         seen: counted.seen,
         duplicates: counted.duplicates,
@@ -368,13 +397,19 @@ async function main(): Promise<void> {
   for (const r of rows)
     md.push(`| ${r.tool} | ${r.hooks} | ${fmt(r.bpfNsPerExec, 0)} | ${fmt(r.bpfNsPerRun, 0)} | ${fmt(r.cpuUsPerExec, 1)} | ${r.seen} / ${GENERATED} | ${r.duplicates} | ${r.lost} | ${fmt(r.peakRssMiB)} |`);
   md.push('', `Bare \`node\` peak RSS: ${fmt(bareRss)} MiB.`, '');
+  md.push(
+    `exec-tracer's BPF time above is its exec program's. Its exit program (on by default) took ${fmt(et.exitNsPerProcess, 0)} ns ` +
+      `per process of the storm (${fmt(et.exitNsPerRun, 0)} ns per run: one run per thread that ends, on the whole host).`,
+    '',
+  );
   md.push('### options.context: each part alone, and the environment, each in its own storm beside execsnoop', '');
-  md.push('| exec-tracer with | BPF ns / exec | execsnoop BPF ns / exec | × execsnoop | the part: ns over `context: false` (env: over the default) | seen | lost |');
-  md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  md.push('| exec-tracer with | exec program BPF ns / exec | execsnoop BPF ns / exec | × execsnoop | the part: ns over `context: false` (env, forks: over the default) | exit program ns / process | fork program ns / process (per run) | seen | lost |');
+  md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of contextRows) {
     const base = contextRows.find((b) => b.variant === baselineOf(c.variant))!;
     const part = c === base ? '' : fmt(c.tracer.bpfNsPerExec - base.tracer.bpfNsPerExec, 0);
-    md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
+    const fork = c.tracer.forkNsPerRun > 0 ? `${fmt(c.tracer.forkNsPerProcess, 0)} (${fmt(c.tracer.forkNsPerRun, 0)})` : '';
+    md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${fmt(c.tracer.exitNsPerProcess, 0)} | ${fork} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
   }
   md.push('');
   md.push('### exec-tracer alone', '');

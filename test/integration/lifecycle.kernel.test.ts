@@ -69,8 +69,8 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
       await tracer.start();
       if (i === 0) {
         const during = kernelObjects();
-        expect(during.progs).toBe(objects.progs + 1);
-        expect(during.links).toBe(objects.links + 1);
+        expect(during.progs).toBe(objects.progs + PROGRAMS_PER_TRACER);
+        expect(during.links).toBe(objects.links + PROGRAMS_PER_TRACER);
         expect(during.maps).toBeGreaterThan(objects.maps);
       }
       await tracer.stop();
