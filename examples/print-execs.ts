@@ -90,7 +90,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const tracer = new ExecTracer();
+  // Only exec lines are printed: the exit program would run for nothing.
+  const tracer = new ExecTracer({ exits: false });
   tracer.on('exec', (e) => process.stdout.write(`${formatExec(e, settings.args)}\n`));
   tracer.on('lost', (n) => process.stderr.write(`warning: ${n} execs lost (the kernel's ring buffer was full)\n`));
   // The message of an ExecTracerError ends with its hint.

@@ -187,7 +187,7 @@ export class ExecTracer extends EventEmitter {
     this.emit('close');
   }
 
-  /** Counters since start: events emitted, execs lost in the kernel, batches, bytes, skipped records. */
+  /** Counters since start: events emitted, records lost in the kernel, batches, bytes, skipped records. */
   stats(): ExecTracerStats {
     return { ...this.#stats };
   }
