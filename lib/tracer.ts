@@ -45,7 +45,10 @@ export interface ExecTracer {
 }
 
 /**
- * Emits an `'exec'` event for every successful exec on the host.
+ * Emits an `'exec'` event for every successful exec on the host, an
+ * `'exit'` event when each process ends (`exits`, on by default) and, when
+ * asked (`forks: true`), a `'fork'` event for each new process, in the order
+ * the kernel wrote them.
  *
  * ```ts
  * const tracer = new ExecTracer({ argvLimit: 16384 });
