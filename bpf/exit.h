@@ -40,14 +40,17 @@ struct {
 static __always_inline int emit_exit(struct task_struct *task, const bool direct)
 {
 	struct signal_struct *signal = KREAD(direct, task, signal);
-	struct task_struct *leader = KREAD(direct, task, group_leader);
-	struct task_struct *parent = KREAD(direct, task, real_parent);
-	struct et_exit_record r = {};
+	struct task_struct *leader, *parent;
+	struct et_exit_record r;
 	struct exit_key key = {};
 	__u8 claimed = 1;
 
+	/* First, and alone: every thread but a group's last stops here. */
 	if (KREAD(direct, signal, live.counter) != 0)
 		return 0; /* other threads of the group still run */
+	leader = KREAD(direct, task, group_leader);
+	parent = KREAD(direct, task, real_parent);
+	__builtin_memset(&r, 0, sizeof(r));
 	key.pid = KREAD(direct, task, tgid);
 	key.start_boot_ns = KREAD(direct, leader, start_boottime);
 	if (bpf_map_update_elem(&exited, &key, &claimed, BPF_NOEXIST))
