@@ -52,7 +52,7 @@ export interface DecodeOptions {
 }
 
 /** An allow-list as the decoder compares it: each name as the latin1 string of its UTF-8 bytes. */
-function envNameSet(names: readonly string[] | undefined): ReadonlySet<string> | undefined {
+export function envNameSet(names: readonly string[] | undefined): ReadonlySet<string> | undefined {
   return names && new Set(names.map((name) => Buffer.from(name, 'utf8').toString('latin1')));
 }
 
@@ -61,7 +61,11 @@ function envNameSet(names: readonly string[] | undefined): ReadonlySet<string> |
  * batch and comes back as `error`, with every record before it decoded.
  */
 export function decodeBatch(batch: Buffer, clock: Clock, options: DecodeOptions = {}): DecodedBatch {
-  const envNames = envNameSet(options.envNames);
+  return decodeRecords(batch, clock, envNameSet(options.envNames));
+}
+
+/** decodeBatch() with the allow-list already made (envNameSet()), as the tracer keeps it. */
+export function decodeRecords(batch: Buffer, clock: Clock, envNames: ReadonlySet<string> | undefined): DecodedBatch {
   const events: ExecEvent[] = [];
   const records: DecodedBatch['records'] = [];
   let unknown = 0;

@@ -11,7 +11,7 @@ import type {
   ForkEvent,
 } from '../types/index.js';
 import { loadBinding } from './binding.js';
-import { decodeBatch, type Clock, type DecodeOptions } from './decode.js';
+import { decodeRecords, envNameSet, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { LAYOUT } from './layout.js';
 import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions } from './options.js';
@@ -71,7 +71,8 @@ export class ExecTracer extends EventEmitter {
   #attachKind?: 'tp_btf' | 'tracepoint';
   readonly #stats: ExecTracerStats = { events: 0, exits: 0, forks: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0 };
   readonly #clock: Clock = { epochOffsetNs: 0n };
-  readonly #decodeOptions: DecodeOptions;
+  /** The env allow-list as the decoder compares it, made once (not per batch). */
+  readonly #envNames: ReadonlySet<string> | undefined;
   // Consumers that asked the ring to stop being read (async iterators over
   // their high-water mark): reading resumes when none is left.
   readonly #pausers = new Set<object>();
@@ -93,7 +94,7 @@ export class ExecTracer extends EventEmitter {
     const binding = deps.binding;
     this.#options = resolveOptions(options, binding?.pageSize, binding?.layout ?? LAYOUT);
     const env = this.#options.env;
-    this.#decodeOptions = typeof env === 'boolean' ? {} : { envNames: env };
+    this.#envNames = typeof env === 'boolean' ? undefined : envNameSet(env);
     if (binding) this.#injected = binding;
     this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -198,7 +199,7 @@ export class ExecTracer extends EventEmitter {
   #onBatch(batch: Buffer, droppedTotal: number): void {
     this.#stats.batches++;
     this.#stats.bytes += batch.length;
-    const { records, unknown, error } = decodeBatch(batch, this.#clock, this.#decodeOptions);
+    const { records, unknown, error } = decodeRecords(batch, this.#clock, this.#envNames);
     this.#stats.unknownRecords += unknown;
     // No try/catch around emit: a throwing listener must reach the addon's
     // MakeCallback and become an uncaught exception, as with any emitter.

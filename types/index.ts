@@ -69,6 +69,8 @@ export interface ExecEvent {
    * line of processes (`task->self_exec_id`: raised by every successful exec
    * and inherited by fork). Two execs of one process (`sh -c 'exec sleep 1'`)
    * have one `processId` and two `execId`s; its `'exit'` event names the last.
+   * A record of an older kernel object, which carried no count, gets
+   * `"<processId>:@<bootNs>"` (the exec's time) instead.
    */
   readonly execId: string;
   /**
