@@ -17,6 +17,7 @@
 #include "who.h"
 #include "exit.h"
 #include "fork.h"
+#include "seed.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),
@@ -368,3 +369,6 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	facts_probed((struct task_struct *)bpf_get_current_task(), &facts);
 	return emit_exec(&facts, ctx->old_pid, filename, -1, false);
 }
+
+/* Needs scratch (above). */
+#include "failed.h"

@@ -50,7 +50,32 @@ enum et_record_type {
 	ET_RECORD_EXIT = 3,
 	/* A process was forked (not a thread): struct et_fork_record */
 	ET_RECORD_FORK = 4,
+	/* A live process at start(), from the task iterator: struct et_task_record */
+	ET_RECORD_TASK = 5,
+	/* An exec that returned an error: struct et_exec_failed_record */
+	ET_RECORD_EXEC_FAILED = 6,
 };
+
+enum et_task_flags {
+	/* a kernel thread (PF_KTHREAD): no memory, no argv, no exe */
+	ET_TASK_KTHREAD = 1 << 0,
+	/* the addon read argv and exe from /proc/<pid> and its start time matched */
+	ET_TASK_PROC = 1 << 1,
+};
+
+enum et_failed_flags {
+	/* more arguments (or bytes) than the record holds: argv is a prefix */
+	ET_FAILED_ARGV_TRUNCATED = 1 << 0,
+	/* an argument pointer or string could not be read: argv stops there */
+	ET_FAILED_ARGV_FAULT = 1 << 1,
+	/* the path could not be read (filename_len is 0) */
+	ET_FAILED_FILENAME_FAULT = 1 << 2,
+	/* execveat(2) rather than execve(2): the path may be relative to a dirfd */
+	ET_FAILED_EXECVEAT = 1 << 3,
+};
+
+/* Arguments a failed-exec record reads at most (each a pointer chase). */
+#define ET_FAILED_ARGS_MAX 128
 
 enum et_exec_flags {
 	/* argv held more bytes than the limit; argv_size has the original length */
@@ -212,6 +237,53 @@ struct et_fork_record {
 	__u32 pid;                  /* the child's tgid (= its pid) */
 	__u32 ppid;                 /* its real parent's tgid */
 	char comm[ET_COMM_LEN];     /* the child's comm (its parent's, until it execs) */
+};
+
+/*
+ * A process that was alive when the tracer started, written by the task
+ * iterator into the seed the addon reads once at start(). The kernel fills
+ * the fixed part; the addon appends what only /proc has cheaply (argv, exe)
+ * and sets argv_len and exe_len. Never in the ring.
+ */
+struct et_task_record {
+	struct et_record_header hdr;
+	__u64 start_boot_ns;        /* as exec, exit and fork records carry it */
+	__u64 parent_start_boot_ns; /* its real parent's */
+	__u64 exec_seq;             /* the image it runs (see et_exec_record) */
+	__u64 parent_exec_seq;      /* the image its real parent runs */
+	__u32 pid;                  /* tgid */
+	__u32 ppid;                 /* real parent's tgid */
+	__u32 uid;                  /* real uid */
+	__u16 flags;                /* enum et_task_flags */
+	__u16 exe_len;              /* exe path bytes after argv (no NUL) */
+	__u32 argv_len;             /* argv bytes (NUL-terminated each) */
+	__u32 reserved32;
+	char comm[ET_COMM_LEN];
+	/* then: argv_len bytes of argv, exe_len bytes of the exe path */
+};
+
+/*
+ * An exec(2) that returned an error to its caller: the process goes on
+ * with its old image. Written at the syscall's exit, from what the caller
+ * passed (its memory is still the old one).
+ */
+struct et_exec_failed_record {
+	struct et_record_header hdr;
+	__u64 boot_ns;              /* bpf_ktime_get_boot_ns() at the syscall's return */
+	__u64 start_boot_ns;        /* the process's start */
+	__u64 parent_start_boot_ns; /* its real parent's */
+	__u64 exec_seq;             /* the image that tried (and still runs) */
+	__u32 pid;                  /* tgid */
+	__u32 tid;                  /* the calling thread */
+	__u32 ppid;                 /* real parent's tgid */
+	__u32 uid;                  /* real uid */
+	__s32 error;                /* the positive errno exec returned */
+	__u32 argc;                 /* arguments stored */
+	__u32 argv_len;             /* argv bytes stored (NUL-terminated each) */
+	__u16 filename_len;         /* path bytes stored (no NUL) */
+	__u16 flags;                /* enum et_failed_flags */
+	char comm[ET_COMM_LEN];     /* task comm (the old image's) */
+	/* then: filename_len bytes of the path as passed, argv_len bytes of argv */
 };
 
 #endif /* EXEC_TRACER_H */

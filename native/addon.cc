@@ -48,16 +48,18 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
                            InstanceMethod<&NativeTracer::Dropped>("dropped"),
                            InstanceMethod<&NativeTracer::Pause>("pause"),
                            InstanceMethod<&NativeTracer::Resume>("resume"),
+                           InstanceMethod<&NativeTracer::TakeSeed>("takeSeed"),
                            InstanceAccessor<&NativeTracer::AttachKind>("attachKind"),
                        });
   }
 
   explicit NativeTracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NativeTracer>(info) {
-    if (info.Length() != 2 || !info[0].IsExternal() || !info[1].IsString())
+    if (info.Length() != 3 || !info[0].IsExternal() || !info[1].IsString())
       throw Napi::TypeError::New(info.Env(), "NativeTracer is created by open(), not with new");
     pump_ = info[0].As<Napi::External<Pump>>().Data();
     pump_->SetOwner(&pump_);
     kind_ = info[1].As<Napi::String>().Utf8Value();
+    if (info[2].IsBuffer()) seed_ = Napi::Persistent(info[2].As<Napi::Buffer<char>>());
   }
 
   ~NativeTracer() override {
@@ -106,11 +108,20 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
     if (pump_ != nullptr) pump_->Resume();
   }
 
+  // The seed, once: lib/ builds its table from it and lets it go.
+  Napi::Value TakeSeed(const Napi::CallbackInfo &info) {
+    if (seed_.IsEmpty()) return info.Env().Undefined();
+    Napi::Value seed = seed_.Value();
+    seed_.Reset();
+    return seed;
+  }
+
   Napi::Value AttachKind(const Napi::CallbackInfo &info) {
     return Napi::String::New(info.Env(), kind_);
   }
 
   Pump *pump_ = nullptr;
+  Napi::Reference<Napi::Buffer<char>> seed_;
   std::string kind_;
   bool started_ = false;
   uint64_t last_dropped_ = 0;
@@ -140,6 +151,7 @@ class OpenWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     int err = 0;
+    std::string seed = std::move(loaded_.seed);
     Pump *pump = Pump::Create(env, loaded_, pump_, &err);
     loaded_ = Loaded{};  // owned (or already released) by the pump now
     if (pump == nullptr) {
@@ -149,8 +161,10 @@ class OpenWorker : public Napi::AsyncWorker {
     }
     const char *kind = pump->Kind() == AttachMode::Tracepoint ? "tracepoint" : "tp_btf";
     auto *data = env.GetInstanceData<AddonData>();
+    Napi::Value seed_buffer = load_.seed ? Napi::Buffer<char>::Copy(env, seed.data(), seed.size()).As<Napi::Value>()
+                                         : env.Undefined();
     Napi::Object tracer = data->tracer_class.New(
-        {Napi::External<Pump>::New(env, pump), Napi::String::New(env, kind)});
+        {Napi::External<Pump>::New(env, pump), Napi::String::New(env, kind), seed_buffer});
     deferred_.Resolve(tracer);
   }
 
@@ -182,6 +196,8 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   load.read_env = RequireBool(options, "env");
   load.exits = RequireBool(options, "exits");
   load.forks = RequireBool(options, "forks");
+  load.failed_execs = RequireBool(options, "failedExecs");
+  load.seed = RequireBool(options, "seed");
   if (load.argv_limit > ET_ARGV_LIMIT_MAX)
     throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
   if (load.env_limit > ET_ENV_LIMIT_MAX)
@@ -297,6 +313,45 @@ Napi::Object Layout(Napi::Env env) {
   fork.Set("comm", number(offsetof(et_fork_record, comm)));
   fork.Set("length", number(sizeof(et_fork_record)));
 
+  Napi::Object task = Napi::Object::New(env);
+  task.Set("type", number(ET_RECORD_TASK));
+  task.Set("startBootNs", number(offsetof(et_task_record, start_boot_ns)));
+  task.Set("parentStartBootNs", number(offsetof(et_task_record, parent_start_boot_ns)));
+  task.Set("execSeq", number(offsetof(et_task_record, exec_seq)));
+  task.Set("parentExecSeq", number(offsetof(et_task_record, parent_exec_seq)));
+  task.Set("pid", number(offsetof(et_task_record, pid)));
+  task.Set("ppid", number(offsetof(et_task_record, ppid)));
+  task.Set("uid", number(offsetof(et_task_record, uid)));
+  task.Set("flags", number(offsetof(et_task_record, flags)));
+  task.Set("exeLen", number(offsetof(et_task_record, exe_len)));
+  task.Set("argvLen", number(offsetof(et_task_record, argv_len)));
+  task.Set("comm", number(offsetof(et_task_record, comm)));
+  task.Set("length", number(sizeof(et_task_record)));
+  task.Set("kernelThread", number(ET_TASK_KTHREAD));
+  task.Set("fromProc", number(ET_TASK_PROC));
+
+  Napi::Object failed = Napi::Object::New(env);
+  failed.Set("type", number(ET_RECORD_EXEC_FAILED));
+  failed.Set("bootNs", number(offsetof(et_exec_failed_record, boot_ns)));
+  failed.Set("startBootNs", number(offsetof(et_exec_failed_record, start_boot_ns)));
+  failed.Set("parentStartBootNs", number(offsetof(et_exec_failed_record, parent_start_boot_ns)));
+  failed.Set("execSeq", number(offsetof(et_exec_failed_record, exec_seq)));
+  failed.Set("pid", number(offsetof(et_exec_failed_record, pid)));
+  failed.Set("tid", number(offsetof(et_exec_failed_record, tid)));
+  failed.Set("ppid", number(offsetof(et_exec_failed_record, ppid)));
+  failed.Set("uid", number(offsetof(et_exec_failed_record, uid)));
+  failed.Set("error", number(offsetof(et_exec_failed_record, error)));
+  failed.Set("argc", number(offsetof(et_exec_failed_record, argc)));
+  failed.Set("argvLen", number(offsetof(et_exec_failed_record, argv_len)));
+  failed.Set("filenameLen", number(offsetof(et_exec_failed_record, filename_len)));
+  failed.Set("flags", number(offsetof(et_exec_failed_record, flags)));
+  failed.Set("comm", number(offsetof(et_exec_failed_record, comm)));
+  failed.Set("length", number(sizeof(et_exec_failed_record)));
+  failed.Set("argvTruncated", number(ET_FAILED_ARGV_TRUNCATED));
+  failed.Set("argvFault", number(ET_FAILED_ARGV_FAULT));
+  failed.Set("filenameFault", number(ET_FAILED_FILENAME_FAULT));
+  failed.Set("execveat", number(ET_FAILED_EXECVEAT));
+
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("argvTruncated", number(ET_EXEC_ARGV_TRUNCATED));
   flags.Set("argvFault", number(ET_EXEC_ARGV_FAULT));
@@ -328,6 +383,8 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("exec", exec);
   layout.Set("exit", exit);
   layout.Set("fork", fork);
+  layout.Set("task", task);
+  layout.Set("execFailed", failed);
   layout.Set("flags", flags);
   layout.Set("context", context);
   layout.Set("contextFlags", contextFlags);

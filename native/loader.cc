@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "loader.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <linux/types.h>  // the __u32 family used by the record header
@@ -61,6 +64,108 @@ bool TracefsEventExists() {
          access("/sys/kernel/debug/tracing/events/sched/sched_process_exec/id", R_OK) == 0;
 }
 
+// Reads a small /proc file whole (at most `limit` bytes); false if it cannot.
+bool ReadProcFile(const std::string &path, size_t limit, std::string *out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buffer[4096];
+  bool ok = true;
+  while (out->size() < limit) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    out->append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (out->size() > limit) out->resize(limit);
+  return ok;
+}
+
+// The start time /proc/<pid>/stat shows (field 22, in clock ticks): the
+// same task field as the iterator's start_boot_ns, so equal ticks mean the
+// same process, and not a newer one that got its pid in between.
+bool ProcStartTicks(uint32_t pid, unsigned long long *ticks) {
+  std::string stat;
+  if (!ReadProcFile("/proc/" + std::to_string(pid) + "/stat", 4096, &stat)) return false;
+  size_t at = stat.rfind(')');  // comm may hold spaces and parentheses
+  if (at == std::string::npos) return false;
+  const char *p = stat.c_str() + at + 1;
+  // Fields 3 (state) to 21 come before the start time.
+  for (int field = 3; field <= 22; field++) {
+    while (*p == ' ') p++;
+    if (*p == '\0') return false;
+    if (field == 22) {
+      char *end = nullptr;
+      *ticks = strtoull(p, &end, 10);
+      return end != p;
+    }
+    while (*p != ' ' && *p != '\0') p++;
+  }
+  return false;
+}
+
+// Appends argv and exe to one seed record, from /proc: the iterator cannot
+// read another process's memory without sleeping, which 5.10 does not allow.
+void AppendFromProc(et_task_record *task, uint32_t argv_limit, long ticks_per_second, std::string *out) {
+  size_t at = out->size();
+  out->append(reinterpret_cast<const char *>(task), sizeof(*task));
+  if (task->flags & ET_TASK_KTHREAD) return;
+  unsigned long long ticks = 0;
+  uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(ticks_per_second);
+  if (!ProcStartTicks(task->pid, &ticks) || ticks != task->start_boot_ns / ns_per_tick) return;
+  std::string dir = "/proc/" + std::to_string(task->pid);
+  std::string argv;
+  if (!ReadProcFile(dir + "/cmdline", argv_limit, &argv)) argv.clear();
+  char exe[ET_PATH_MAX];
+  ssize_t exe_len = readlink((dir + "/exe").c_str(), exe, sizeof(exe) - 1);
+  if (exe_len < 0) exe_len = 0;
+  out->append(argv);
+  out->append(exe, static_cast<size_t>(exe_len));
+  auto *copy = reinterpret_cast<et_task_record *>(out->data() + at);
+  copy->argv_len = static_cast<uint32_t>(argv.size());
+  copy->exe_len = static_cast<uint16_t>(exe_len);
+  copy->flags |= ET_TASK_PROC;
+  copy->hdr.size = static_cast<uint32_t>(out->size() - at);
+}
+
+// Runs the task iterator once and builds the seed from what it wrote.
+bool ReadSeed(exec_tracer_bpf *skel, uint32_t argv_limit, std::string *seed, LoadError *error) {
+  bpf_link *link = bpf_program__attach_iter(skel->progs.seed_tasks, nullptr);
+  if (link == nullptr) return Fail(error, "seed", errno, "cannot attach the task iterator (iter/task)");
+  int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd < 0) {
+    int err = errno;
+    bpf_link__destroy(link);
+    return Fail(error, "seed", err, "cannot create the task iterator");
+  }
+  std::string raw;
+  std::string buffer(1 << 16, '\0');  // on the heap: this runs on a pool thread
+  int err = 0;
+  for (;;) {
+    ssize_t n = read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    raw.append(buffer.data(), static_cast<size_t>(n));
+  }
+  close(fd);
+  bpf_link__destroy(link);
+  if (err) return Fail(error, "seed", err, "reading the task iterator failed");
+
+  long ticks_per_second = sysconf(_SC_CLK_TCK);
+  if (ticks_per_second <= 0) ticks_per_second = 100;
+  seed->clear();
+  seed->reserve(raw.size() * 2);
+  for (size_t at = 0; at + sizeof(et_task_record) <= raw.size(); at += sizeof(et_task_record)) {
+    et_task_record task;
+    std::memcpy(&task, raw.data() + at, sizeof(task));
+    AppendFromProc(&task, argv_limit, ticks_per_second, seed);
+  }
+  return true;
+}
+
 // One attempt with one program kind. On failure the skeleton is destroyed.
 bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError *error) {
   exec_tracer_bpf *skel = exec_tracer_bpf__open();
@@ -88,11 +193,19 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
                 "fork events need the BTF tracepoint (tp_btf/sched_process_fork): the classic "
                 "tracepoint gives the child's pid alone, which is no identity");
   }
+  if (options.failed_execs && !btf) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "attach", EOPNOTSUPP,
+                "failed execs need the BTF tracepoint tp_btf/sys_exit (no tracepoint fires for an "
+                "exec that fails, and fexit, LSM and kprobe programs may be refused)");
+  }
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf && options.exits);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_tp, !btf && options.exits);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, options.forks);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_failed_btf, options.failed_execs);
+  if (!err) err = bpf_program__set_autoload(skel->progs.seed_tasks, options.seed);
   if (err) {
     exec_tracer_bpf__destroy(skel);
     return Fail(error, "open", err, "cannot configure the BPF object");
@@ -116,6 +229,7 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   bpf_program *programs[Loaded::kMaxLinks] = {
       !options.exits ? nullptr : btf ? skel->progs.handle_exit_btf : skel->progs.handle_exit_tp,
       options.forks ? skel->progs.handle_fork_btf : nullptr,
+      options.failed_execs ? skel->progs.handle_failed_btf : nullptr,
       btf ? skel->progs.handle_exec_btf : skel->progs.handle_exec_tp,
   };
   for (int i = 0; i < Loaded::kMaxLinks; i++) {
@@ -127,6 +241,13 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
       exec_tracer_bpf__destroy(skel);
       return Fail(error, "attach", err, std::string("cannot attach to ") + bpf_program__section_name(programs[i]));
     }
+  }
+
+  // After every program is attached: what the seed misses, the ring has.
+  if (options.seed && !ReadSeed(skel, options.argv_limit, &out->seed, error)) {
+    out->Detach();
+    exec_tracer_bpf__destroy(skel);
+    return false;
   }
 
   out->skel = skel;

@@ -25,6 +25,8 @@ struct LoadOptions {
   uint32_t env_limit = 0;
   bool exits = true;      // exit records
   bool forks = false;     // fork records (tp_btf only)
+  bool failed_execs = false;  // failed-exec records (tp_btf/sys_exit only)
+  bool seed = false;      // read every live process once, after attaching
   AttachMode attach = AttachMode::Auto;
 };
 
@@ -40,10 +42,13 @@ struct LoadError {
 // attachments (exec, then exit and fork when asked for). Both are released
 // by Release(), in the order that detaches first.
 struct Loaded {
-  static constexpr int kMaxLinks = 3;
+  static constexpr int kMaxLinks = 4;
   exec_tracer_bpf *skel = nullptr;
   bpf_link *links[kMaxLinks] = {};
   AttachMode kind = AttachMode::TpBtf;
+  // With LoadOptions::seed: et_task_record after et_task_record, one per
+  // live process, each followed by its argv and exe from /proc.
+  std::string seed;
 
   void Detach();
   void Release();

@@ -35,6 +35,13 @@ export interface NativeOpenOptions {
   exits: boolean;
   /** Attach the fork program (tp_btf only): a record per new process. */
   forks: boolean;
+  /** Attach the failed-exec program (tp_btf/sys_exit only): a record per exec that returns an error. */
+  failedExecs: boolean;
+  /**
+   * After attaching, read every live process once (task iterator, argv and
+   * exe from /proc): the seed takeSeed() hands over.
+   */
+  seed: boolean;
 }
 
 /**
@@ -74,6 +81,12 @@ export interface NativeTracer {
   pause(): void;
   /** Undoes pause() and drains at once. Idempotent. */
   resume(): void;
+  /**
+   * With `seed`: the live processes at start, task records (RecordLayout.task)
+   * back to back, each followed by argv_len bytes of argv and exe_len bytes of
+   * exe. Returned once (then undefined), so its memory goes with the caller.
+   */
+  takeSeed(): Buffer | undefined;
 }
 
 /**
@@ -176,6 +189,49 @@ export interface RecordLayout {
     ppid: number;
     comm: number;
     length: number;
+  };
+  /** struct et_task_record: a live process at start (the seed; never in the ring). */
+  task: {
+    type: number;
+    startBootNs: number;
+    parentStartBootNs: number;
+    execSeq: number;
+    parentExecSeq: number;
+    pid: number;
+    ppid: number;
+    uid: number;
+    flags: number;
+    exeLen: number;
+    argvLen: number;
+    comm: number;
+    length: number;
+    /** Flag bits. */
+    kernelThread: number;
+    fromProc: number;
+  };
+  /** struct et_exec_failed_record: an exec that returned an error. */
+  execFailed: {
+    type: number;
+    bootNs: number;
+    startBootNs: number;
+    parentStartBootNs: number;
+    execSeq: number;
+    pid: number;
+    tid: number;
+    ppid: number;
+    uid: number;
+    error: number;
+    argc: number;
+    argvLen: number;
+    filenameLen: number;
+    flags: number;
+    comm: number;
+    length: number;
+    /** Flag bits. */
+    argvTruncated: number;
+    argvFault: number;
+    filenameFault: number;
+    execveat: number;
   };
   flags: {
     argvTruncated: number;

@@ -122,12 +122,12 @@ export function kernelObjects(): KernelObjects {
 /** Our programs a tracer with default options attaches: exec and exit. */
 export const PROGRAMS_PER_TRACER = 2;
 
-/** How many of the kernel's BPF programs are ours (exec, exit, fork; either hook). */
+/** How many of the kernel's BPF programs are ours (exec, exit, fork, failed exec, seed; either hook). */
 export function ourPrograms(): number {
   const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
     name?: string;
   }[];
-  return progs.filter((p) => /^handle_(exec|exit|fork)_(btf|tp)$/.test(p.name ?? '')).length;
+  return progs.filter((p) => /^(handle_(exec|exit|fork)_(btf|tp)|handle_failed_btf|seed_tasks)$/.test(p.name ?? '')).length;
 }
 
 /**
