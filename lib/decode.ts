@@ -3,14 +3,17 @@
 // Batches of packed records (bpf/exec_tracer.h): each record's sizes are
 // checked against the batch and its type, then an exec record becomes an
 // ExecEvent (lib/exec-event.ts) that decodes its fields on access.
-import type { ExecEvent, ExitEvent, ForkEvent } from '../types/index.js';
+import type { ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent } from '../types/index.js';
 import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec-event.js';
+import { ExecFailed } from './exec-failed-event.js';
 import { Exit } from './exit-event.js';
 import { Fork } from './fork-event.js';
 import { LAYOUT } from './layout.js';
+import type { Processes } from './process-table.js';
 
 const H = LAYOUT.header;
 const X = LAYOUT.exec;
+const F = LAYOUT.execFailed;
 
 /** Converts the kernel's boot clock to wall-clock time. */
 export interface Clock {
@@ -34,8 +37,8 @@ export class DecodeError extends Error {
 export interface DecodedBatch {
   /** The exec events, in the order the kernel wrote them. */
   events: ExecEvent[];
-  /** Every event (exec, exit, fork), in the order the kernel wrote them. */
-  records: (ExecEvent | ExitEvent | ForkEvent)[];
+  /** Every event (exec, exit, fork, execFailed), in the order the kernel wrote them. */
+  records: (ExecEvent | ExitEvent | ForkEvent | ExecFailedEvent)[];
   /** Records of a type this version does not know (from a newer kernel object). */
   unknown: number;
   /** Set when a record did not fit its own sizes: the rest of the batch was not read. */
@@ -64,8 +67,16 @@ export function decodeBatch(batch: Buffer, clock: Clock, options: DecodeOptions 
   return decodeRecords(batch, clock, envNameSet(options.envNames));
 }
 
-/** decodeBatch() with the allow-list already made (envNameSet()), as the tracer keeps it. */
-export function decodeRecords(batch: Buffer, clock: Clock, envNames: ReadonlySet<string> | undefined): DecodedBatch {
+/**
+ * decodeBatch() with the allow-list already made (envNameSet()), as the
+ * tracer keeps it, and the process table exec events resolve parents in.
+ */
+export function decodeRecords(
+  batch: Buffer,
+  clock: Clock,
+  envNames: ReadonlySet<string> | undefined,
+  table?: Processes,
+): DecodedBatch {
   const events: ExecEvent[] = [];
   const records: DecodedBatch['records'] = [];
   let unknown = 0;
@@ -85,7 +96,7 @@ export function decodeRecords(batch: Buffer, clock: Clock, envNames: ReadonlySet
           batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
       if (fixed >= WHERE_END) variable += batch.readUInt16LE(at + X.cgroupLen) + batch.readUInt32LE(at + X.envLen);
       if (fixed + variable > size) return decoded(events, records, unknown, malformed(`lengths past the record's end (${variable})`, at));
-      const exec = new Exec(batch, at, clock, envNames);
+      const exec = new Exec(batch, at, clock, envNames, table);
       events.push(exec);
       records.push(exec);
     } else if (type === LAYOUT.exit.type || type === LAYOUT.fork.type) {
@@ -93,6 +104,11 @@ export function decodeRecords(batch: Buffer, clock: Clock, envNames: ReadonlySet
       const length = type === LAYOUT.exit.type ? LAYOUT.exit.length : LAYOUT.fork.length;
       if (fixed < length) return decoded(events, records, unknown, malformed(`a short ${type === LAYOUT.exit.type ? 'exit' : 'fork'} record (${fixed})`, at));
       records.push(type === LAYOUT.exit.type ? new Exit(batch, at, clock) : new Fork(batch, at, clock));
+    } else if (type === F.type) {
+      if (fixed < F.length) return decoded(events, records, unknown, malformed(`a short failed-exec record (${fixed})`, at));
+      const variable = batch.readUInt16LE(at + F.filenameLen) + batch.readUInt32LE(at + F.argvLen);
+      if (fixed + variable > size) return decoded(events, records, unknown, malformed(`lengths past the record's end (${variable})`, at));
+      records.push(new ExecFailed(batch, at, clock));
     } else {
       unknown++;
     }

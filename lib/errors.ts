@@ -141,7 +141,15 @@ export function fromNative(error: unknown, kernel: KernelIdentity = { release: r
   if (code === 'EOPNOTSUPP' && operation === 'attach') {
     return new ExecTracerError('EUNSUPPORTED', message, {
       ...base,
-      hint: 'fork events need the BTF tracepoint tp_btf/sched_process_fork (Linux >= 5.5 with BTF): turn options.forks off here',
+      hint:
+        'options.forks and options.processTable need the BTF tracepoint tp_btf/sched_process_fork, options.failedExecs ' +
+        'tp_btf/sys_exit (Linux >= 5.5 with BTF): turn those options off here',
+    });
+  }
+  if (operation === 'seed') {
+    return new ExecTracerError('EKERNEL', message, {
+      ...base,
+      hint: 'options.processTable seeds its table with a BPF task iterator (iter/task, Linux >= 5.8): turn the option off here',
     });
   }
   if (code === 'EBUSY') {

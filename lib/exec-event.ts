@@ -9,10 +9,10 @@
 // architectures the addon is built for (x64, arm64) are, and choosing readers
 // per event would cost more than the whole numeric decode.
 import type { NamespaceName } from '../types/binding.js';
-import type { ExecEvent } from '../types/index.js';
+import type { ExecEvent, ProcessInfo, ProcessTable } from '../types/index.js';
 import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
-import { imageId, processId, readComm, wallClock } from './fields.js';
+import { boundedBuffers, boundedStrings, imageId, processId, readComm, stringBounds, wallClock } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exec;
@@ -56,6 +56,7 @@ export class Exec implements ExecEvent {
   readonly #argcUnknown: boolean;
   readonly #clock: Clock;
   readonly #envNames: ReadonlySet<string> | undefined;
+  readonly #table: ProcessTable | undefined;
   #comm?: string;
   #filename?: string;
   #bounds?: number[];
@@ -71,11 +72,12 @@ export class Exec implements ExecEvent {
    * `envNames`: the names an allow-list keeps, each as the latin1 string of
    * its UTF-8 bytes (how raw names are compared); undefined keeps them all.
    */
-  constructor(buf: Buffer, at: number, clock: Clock, envNames?: ReadonlySet<string>) {
+  constructor(buf: Buffer, at: number, clock: Clock, envNames?: ReadonlySet<string>, table?: ProcessTable) {
     this.#buf = buf;
     this.#at = at;
     this.#clock = clock;
     this.#envNames = envNames;
+    this.#table = table;
     this.pid = buf.readUInt32LE(at + X.pid);
     this.tid = buf.readUInt32LE(at + X.tid);
     this.ppid = buf.readUInt32LE(at + X.ppid);
@@ -133,40 +135,21 @@ export class Exec implements ExecEvent {
   #argBounds(): number[] {
     if (this.#bounds === undefined) {
       const start = this.#at + this.#fixedSize() + this.#filenameLen;
-      const end = start + this.#argvLen;
-      const bounds: number[] = [];
-      let from = start;
-      while (from < end) {
-        let nul = this.#buf.indexOf(0, from);
-        // Truncation cuts the last argument before its NUL: keep what came.
-        if (nul < 0 || nul >= end) nul = end;
-        bounds.push(from, nul);
-        from = nul + 1;
-      }
-      this.#bounds = bounds;
+      // Truncation cuts the last argument before its NUL: keep what came.
+      this.#bounds = stringBounds(this.#buf, start, start + this.#argvLen);
     }
     return this.#bounds;
   }
 
   get rawArgv(): Buffer[] {
-    if (this.#rawArgv === undefined) {
-      const b = this.#argBounds();
-      const args: Buffer[] = [];
-      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.subarray(b[i], b[i + 1]));
-      this.#rawArgv = args;
-    }
+    this.#rawArgv ??= boundedBuffers(this.#buf, this.#argBounds());
     return this.#rawArgv;
   }
 
   get argv(): string[] {
-    if (this.#argv === undefined) {
-      // Buffer#toString decodes straight from the batch (invalid UTF-8 becomes
-      // U+FFFD, as with TextDecoder) without a view object per argument.
-      const b = this.#argBounds();
-      const args: string[] = [];
-      for (let i = 0; i < b.length; i += 2) args.push(this.#buf.toString('utf8', b[i], b[i + 1]));
-      this.#argv = args;
-    }
+    // Buffer#toString decodes straight from the batch (invalid UTF-8 becomes
+    // U+FFFD, as with TextDecoder) without a view object per argument.
+    this.#argv ??= boundedStrings(this.#buf, this.#argBounds());
     return this.#argv;
   }
 
@@ -465,6 +448,15 @@ export class Exec implements ExecEvent {
   get parentExecId(): string | undefined {
     if (this.#fixedSize() < IMAGE_END) return undefined;
     return imageId(this.ppid, this.parentStartBootNs, this.#buf.readBigUInt64LE(this.#at + X.parentExecSeq));
+  }
+
+  get parent(): ProcessInfo | undefined {
+    return this.#table?.byProcessId(this.parentProcessId);
+  }
+
+  ancestors(): ProcessInfo[] {
+    const parent = this.parent;
+    return parent === undefined ? [] : [parent, ...parent.ancestors()];
   }
 
   #fixedSize(): number {

@@ -32,6 +32,46 @@ export function imageId(pid: number, startBootNs: bigint, execSeq: bigint): stri
   return `${pid}:${startBootNs}:${execSeq}`;
 }
 
+/**
+ * Start and end offsets, pair after pair, of the NUL-terminated strings in
+ * buf[start, end) (argv as the kernel lays it out). A string cut by a limit
+ * before its NUL ends at `end`.
+ */
+export function stringBounds(buf: Buffer, start: number, end: number): number[] {
+  const bounds: number[] = [];
+  let from = start;
+  while (from < end) {
+    let nul = buf.indexOf(0, from);
+    if (nul < 0 || nul >= end) nul = end;
+    bounds.push(from, nul);
+    from = nul + 1;
+  }
+  return bounds;
+}
+
+/** The strings at `bounds` (stringBounds()) as UTF-8 text (invalid bytes become U+FFFD). */
+export function boundedStrings(buf: Buffer, bounds: readonly number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < bounds.length; i += 2) out.push(buf.toString('utf8', bounds[i], bounds[i + 1]));
+  return out;
+}
+
+/** The strings at `bounds` as views into `buf` (no copy). */
+export function boundedBuffers(buf: Buffer, bounds: readonly number[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < bounds.length; i += 2) out.push(buf.subarray(bounds[i], bounds[i + 1]));
+  return out;
+}
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, number]) => [number, name]),
+);
+
+/** An errno's name as Node names them ('ENOENT'); `E<n>` for one Node does not know. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+}
+
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, number]) => [number, name]),
 );
@@ -83,4 +123,38 @@ export abstract class FixedRecord {
   }
 
   abstract toJSON(): Record<string, unknown>;
+}
+
+/**
+ * A fixed record that names a process, its real parent and the image it
+ * runs (fork and failed-exec records): the identities they derive alike.
+ */
+export abstract class ProcessRecord extends FixedRecord {
+  abstract readonly pid: number;
+  abstract readonly ppid: number;
+
+  protected constructor(
+    buf: Buffer,
+    at: number,
+    clock: Clock,
+    private readonly ids: { bootNs: number; startBootNs: number; comm: number; parentStartBootNs: number; execSeq: number },
+  ) {
+    super(buf, at, clock, ids);
+  }
+
+  get parentStartBootNs(): bigint {
+    return this.u64(this.ids.parentStartBootNs);
+  }
+
+  get processId(): string {
+    return processId(this.pid, this.startBootNs);
+  }
+
+  get parentProcessId(): string {
+    return processId(this.ppid, this.parentStartBootNs);
+  }
+
+  get execId(): string {
+    return imageId(this.pid, this.startBootNs, this.u64(this.ids.execSeq));
+  }
 }

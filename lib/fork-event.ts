@@ -3,13 +3,13 @@
 // One fork record (struct et_fork_record) as a ForkEvent.
 import type { ForkEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
-import { FixedRecord, imageId, processId } from './fields.js';
+import { ProcessRecord } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.fork;
 
 /** A fork record at `at` in `buf`, decoded on access. */
-export class Fork extends FixedRecord implements ForkEvent {
+export class Fork extends ProcessRecord implements ForkEvent {
   readonly pid: number;
   readonly ppid: number;
 
@@ -21,22 +21,6 @@ export class Fork extends FixedRecord implements ForkEvent {
 
   get kind(): 'fork' {
     return 'fork';
-  }
-
-  get parentStartBootNs(): bigint {
-    return this.u64(X.parentStartBootNs);
-  }
-
-  get processId(): string {
-    return processId(this.pid, this.startBootNs);
-  }
-
-  get parentProcessId(): string {
-    return processId(this.ppid, this.parentStartBootNs);
-  }
-
-  get execId(): string {
-    return imageId(this.pid, this.startBootNs, this.u64(X.execSeq));
   }
 
   toJSON(): Record<string, unknown> {

@@ -17,6 +17,9 @@ export interface ResolvedOptions {
   envLimit: number;
   exits: boolean;
   forks: boolean;
+  failedExecs: boolean;
+  processTable: boolean;
+  exitGraceMs: number;
   signal?: AbortSignal;
 }
 
@@ -32,6 +35,11 @@ export const DEFAULTS = {
   envLimit: 16384,
   exits: true,
   forks: false,
+  failedExecs: false,
+  processTable: false,
+  // Long enough for a child's exec to reach JS after its parent's exit
+  // (a drain or two), short enough that a storm's dead do not pile up.
+  exitGraceMs: 5000,
 } as const;
 
 /** Bytes of records handed to JS at most per batch: bounds each callback's work. */
@@ -40,8 +48,10 @@ export const BATCH_BYTES = 256 * 1024;
 const SAFETY_DRAIN_MS = 100;
 const MAX_RING = 1024 * 1024 * 1024;
 const MAX_LATENCY_MS = 10_000;
+const MAX_EXIT_GRACE_MS = 600_000;
 const KNOWN = new Set([
   'argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit', 'exits', 'forks',
+  'failedExecs', 'processTable', 'exitGraceMs',
 ]);
 const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (keyof ExecContextOptions)[];
 /** The parts whose path may take PATH_MAX - 1 bytes of a record. */
@@ -139,8 +149,30 @@ export function resolveOptions(
       "options.forks needs attach 'tp_btf' or 'auto': the classic tracepoint names a new process by pid alone",
     );
 
+  const failedExecs = boolean('failedExecs', o.failedExecs, DEFAULTS.failedExecs);
+  if (failedExecs && attach === 'tracepoint')
+    throw new TypeError(
+      "options.failedExecs needs attach 'tp_btf' or 'auto': only tp_btf/sys_exit sees an exec fail",
+    );
+  const processTable = boolean('processTable', o.processTable, DEFAULTS.processTable);
+  if (processTable && attach === 'tracepoint')
+    throw new TypeError(
+      "options.processTable needs attach 'tp_btf' or 'auto': the table follows forks, which the classic tracepoint cannot name",
+    );
+  if (processTable && !exits)
+    throw new TypeError('options.processTable needs exits: without exit records the table could only grow');
+  let exitGraceMs: number = DEFAULTS.exitGraceMs;
+  if (o.exitGraceMs !== undefined) {
+    if (typeof o.exitGraceMs !== 'number' || !Number.isInteger(o.exitGraceMs))
+      throw new TypeError(`options.exitGraceMs must be an integer, got ${show(o.exitGraceMs)}`);
+    if (o.exitGraceMs < 0 || o.exitGraceMs > MAX_EXIT_GRACE_MS)
+      throw new RangeError(`options.exitGraceMs must be between 0 and ${MAX_EXIT_GRACE_MS}, got ${o.exitGraceMs}`);
+    exitGraceMs = o.exitGraceMs;
+  }
+
   const resolved: ResolvedOptions = {
-    argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit, exits, forks,
+    argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit, exits, forks, failedExecs,
+    processTable, exitGraceMs,
   };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
@@ -236,6 +268,9 @@ export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT)
     env: o.env !== false,
     envLimit: o.env === false ? 0 : o.envLimit,
     exits: o.exits,
-    forks: o.forks,
+    // The table follows forks whether or not 'fork' events are asked for.
+    forks: o.forks || o.processTable,
+    failedExecs: o.failedExecs,
+    seed: o.processTable,
   };
 }

@@ -4,17 +4,21 @@ import type { NativeBinding, NativeError, NativeTracer } from '../types/binding.
 import type {
   ExecEvent,
   ExecEventsOptions,
+  ExecFailedEvent,
   ExecTracerDeps,
   ExecTracerOptions,
   ExecTracerStats,
   ExitEvent,
   ForkEvent,
+  ProcessTable,
 } from '../types/index.js';
 import { loadBinding } from './binding.js';
 import { decodeRecords, envNameSet, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { LAYOUT } from './layout.js';
 import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions } from './options.js';
+import { Processes } from './process-table.js';
+import { decodeSeed } from './seed.js';
 
 /** The events of an ExecTracer and their arguments. */
 export interface ExecTracerEvents {
@@ -24,6 +28,8 @@ export interface ExecTracerEvents {
   exit: [event: ExitEvent];
   /** A process was created (options.forks, off by default). */
   fork: [event: ForkEvent];
+  /** An exec returned an error (options.failedExecs, off by default). */
+  execFailed: [event: ExecFailedEvent];
   /** This many records (execs, exits, forks) were dropped in the kernel since the last 'lost' (the ring was full). */
   lost: [count: number];
   /** Reading the kernel's ring failed, or a record could not be decoded. */
@@ -69,10 +75,14 @@ export class ExecTracer extends EventEmitter {
   #stopping?: Promise<void>;
   #abortReason?: unknown;
   #attachKind?: 'tp_btf' | 'tracepoint';
-  readonly #stats: ExecTracerStats = { events: 0, exits: 0, forks: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0 };
+  readonly #stats: ExecTracerStats = {
+    events: 0, exits: 0, forks: 0, failedExecs: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0,
+  };
   readonly #clock: Clock = { epochOffsetNs: 0n };
   /** The env allow-list as the decoder compares it, made once (not per batch). */
   readonly #envNames: ReadonlySet<string> | undefined;
+  /** options.processTable: seeded at start(), kept by the records in ring order. */
+  readonly #processes: Processes | undefined;
   // Consumers that asked the ring to stop being read (async iterators over
   // their high-water mark): reading resumes when none is left.
   readonly #pausers = new Set<object>();
@@ -95,8 +105,19 @@ export class ExecTracer extends EventEmitter {
     this.#options = resolveOptions(options, binding?.pageSize, binding?.layout ?? LAYOUT);
     const env = this.#options.env;
     this.#envNames = typeof env === 'boolean' ? undefined : envNameSet(env);
+    if (this.#options.processTable) this.#processes = new Processes({ graceMs: this.#options.exitGraceMs, clock: this.#clock });
     if (binding) this.#injected = binding;
     this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /**
+   * Every live process on the host, by pid (`options.processTable`; else
+   * `undefined`): seeded at start(), then kept current by the records as
+   * they are delivered, so inside a listener it shows the host as of that
+   * event. Read-only.
+   */
+  get processes(): ProcessTable | undefined {
+    return this.#processes;
   }
 
   /** Which kernel hook is attached ('tp_btf' or 'tracepoint'), once started. */
@@ -140,6 +161,12 @@ export class ExecTracer extends EventEmitter {
       // stop() (or the signal) came while loading: release at once.
       native.close();
       throw this.#abortReason !== undefined ? abortedError(this.#abortReason) : closedError();
+    }
+    if (this.#processes) {
+      // Before the first batch: the ring holds what happened since the
+      // iterator ran, and applies on top of it.
+      const seed = native.takeSeed();
+      if (seed) this.#processes.seed(decodeSeed(seed));
     }
     try {
       native.start(
@@ -199,21 +226,31 @@ export class ExecTracer extends EventEmitter {
   #onBatch(batch: Buffer, droppedTotal: number): void {
     this.#stats.batches++;
     this.#stats.bytes += batch.length;
-    const { records, unknown, error } = decodeRecords(batch, this.#clock, this.#envNames);
+    const table = this.#processes;
+    const { records, unknown, error } = decodeRecords(batch, this.#clock, this.#envNames, table);
     this.#stats.unknownRecords += unknown;
     // No try/catch around emit: a throwing listener must reach the addon's
     // MakeCallback and become an uncaught exception, as with any emitter.
-    // In the kernel's order: a process's exec comes before its exit.
+    // In the kernel's order: a process's exec comes before its exit. The
+    // table takes each record before listeners see it.
     for (const record of records) {
       if (record.kind === 'exec') {
+        table?.exec(record);
         this.#stats.events++;
         this.emit('exec', record);
       } else if (record.kind === 'exit') {
+        table?.exit(record);
         this.#stats.exits++;
         this.emit('exit', record);
-      } else {
+      } else if (record.kind === 'fork') {
+        table?.fork(record);
+        // Fork records also flow for the table alone.
+        if (!this.#options.forks) continue;
         this.#stats.forks++;
         this.emit('fork', record);
+      } else {
+        this.#stats.failedExecs++;
+        this.emit('execFailed', record);
       }
     }
     if (droppedTotal > this.#stats.lost) {

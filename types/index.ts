@@ -82,6 +82,21 @@ export interface ExecEvent {
    */
   readonly parentExecId: string | undefined;
 
+  /**
+   * The parent as the process table knows it (`options.processTable`),
+   * resolved by `parentProcessId` (never by pid alone: pids are reused),
+   * also for a parent that exited less than `exitGraceMs` ago. `undefined`
+   * without the table (and for events from `decodeBatch()`), or when the
+   * parent is unknown to it.
+   */
+  readonly parent: ProcessInfo | undefined;
+  /**
+   * The parent, its parent, and so on up to pid 1 (or the first unknown
+   * one), through the process table: `[]` without it. Resolved when called:
+   * call it in the listener to see the tree as it was at the exec.
+   */
+  ancestors(): ProcessInfo[];
+
   // What really ran, and where. Each part is collected in the kernel at the
   // exec (see `ExecTracerOptions.context`); a part turned off reads as empty:
   // '' and an empty Buffer, 0 / 0n, false, undefined.
@@ -325,6 +340,56 @@ export interface ForkEvent {
 }
 
 /**
+ * An exec(2) or execveat(2) that returned an error (options.failedExecs):
+ * the caller goes on with its old image. One event per failed call, none
+ * for a successful exec.
+ */
+export interface ExecFailedEvent {
+  readonly kind: 'execFailed';
+  /** The caller's process id (tgid). */
+  readonly pid: number;
+  /** The thread that called exec. */
+  readonly tid: number;
+  /** Its real parent's id. */
+  readonly ppid: number;
+  /** Its real uid. */
+  readonly uid: number;
+  /** Its task name (the image it still runs). */
+  readonly comm: string;
+  /** The path exactly as passed (relative paths stay relative; with execveat, relative to its dirfd). */
+  readonly filename: string;
+  readonly rawFilename: Buffer;
+  /** The path could not be read from the caller's memory (`filename` is ''). */
+  readonly filenameFault: boolean;
+  /** The call was execveat(2). */
+  readonly execveat: boolean;
+  /**
+   * The arguments as passed, read from the caller's memory: at most
+   * `argvLimit` bytes and 128 arguments (then `argvTruncated`).
+   */
+  readonly argv: string[];
+  readonly rawArgv: Buffer[];
+  readonly argvTruncated: boolean;
+  /** An argument could not be read: `argv` stops before it. */
+  readonly argvFault: boolean;
+  /** The error exec returned, as a positive number (2 for ENOENT). */
+  readonly errno: number;
+  /** Its name: 'ENOENT', 'EACCES', 'ENOEXEC', 'E2BIG', ... */
+  readonly code: string;
+  /** The caller (`"<pid>:<startBootNs>"`). */
+  readonly processId: string;
+  readonly parentProcessId: string;
+  /** The image that tried to exec, and still runs. */
+  readonly execId: string;
+  /** When the call returned: the boot clock in ns. */
+  readonly bootNs: bigint;
+  readonly time: Date;
+  /** The caller's start time (boot clock ns). */
+  readonly startBootNs: bigint;
+  readonly parentStartBootNs: bigint;
+}
+
+/**
  * `options.context` as an object: which parts of the context the kernel
  * collects per exec. A part left out is `true`.
  */
@@ -411,6 +476,34 @@ export interface ExecTracerOptions {
    */
   forks?: boolean;
   /**
+   * Whether to report execs that fail (ENOENT, EACCES, ENOEXEC, E2BIG...) as
+   * `'execFailed'` events. No tracepoint fires for a failed exec, so this
+   * attaches a program to `tp_btf/sys_exit`, which runs at the return of
+   * every syscall and stops at once unless it returned an error and was an
+   * exec (its cost per syscall is in `npm run bench`). Needs the BTF
+   * tracepoint, like `forks`.
+   * @default false
+   */
+  failedExecs?: boolean;
+  /**
+   * Whether to keep `tracer.processes`, a live table of every process on the
+   * host, and resolve `event.parent` / `event.ancestors()` through it. At
+   * start() a task iterator seeds it from the kernel (ids and start times
+   * exact to the nanosecond, argv and exe from /proc); exec, fork and exit
+   * records keep it current. Needs `exits` (else it would only grow) and the
+   * BTF tracepoint (fork records). Fork records then flow whether or not
+   * `forks` asks for `'fork'` events.
+   * @default false
+   */
+  processTable?: boolean;
+  /**
+   * How long a process that exited stays resolvable (as `parent` and in
+   * `ancestors()`, by `processes.byProcessId()`), in ms: an exec whose parent
+   * just exited still gets its ancestry. Integer, 0 to 600000.
+   * @default 5000
+   */
+  exitGraceMs?: number;
+  /**
    * Environment bytes copied per exec when `env` is on; more is counted
    * (`envTotalBytes`) and flagged (`envTruncated`), not copied. Integer,
    * 0 to 1 MiB. Adds as much to the largest record.
@@ -433,6 +526,8 @@ export interface ExecTracerStats {
   exits: number;
   /** Fork events emitted. */
   forks: number;
+  /** Failed-exec events emitted. */
+  failedExecs: number;
   /** Records (execs, exits, forks) dropped in the kernel because the ring buffer was full. */
   lost: number;
   /** Batches received from the addon. */
@@ -486,4 +581,91 @@ export interface ExecEventsOptions {
    * @default 1024
    */
   highWaterMark?: number;
+}
+
+/**
+ * One process in `tracer.processes` (a live process, or one that exited less
+ * than `exitGraceMs` ago). The table updates it in place as records arrive:
+ * read a field when it is needed rather than copying the object.
+ */
+export interface ProcessInfo {
+  /** The process id (tgid) as the host's initial pid namespace sees it. */
+  readonly pid: number;
+  /**
+   * Real parent's pid, as the last record about this process said (a parent
+   * that exits re-parents its children in the kernel; the table learns the
+   * new parent only from the child's next exec/exit/fork record).
+   */
+  readonly ppid: number;
+  /** The process, from fork to exit: `"<pid>:<startBootNs>"`, as its events name it. */
+  readonly processId: string;
+  /** Its real parent: `"<ppid>:<parent startBootNs>"`. */
+  readonly parentProcessId: string;
+  /** The image it runs: `"<pid>:<startBootNs>:<execSeq>"` (`ExecEvent.execId`). */
+  readonly execId: string;
+  /** The task name, as its last exec or fork record (or the seed) said; a later rename (`prctl(PR_SET_NAME)`) is not seen. */
+  readonly comm: string;
+  /**
+   * The path given to exec; undefined when the image was seeded (it predates
+   * the tracer) or inherited by fork from a parent the table does not know.
+   */
+  readonly filename: string | undefined;
+  /**
+   * The executable's path (`ExecEvent.exe`, or `/proc/<pid>/exe` for a seeded
+   * image); undefined when it is not known (the exec's context was off,
+   * /proc could not be read, or a fork from a parent the table does not know).
+   */
+  readonly exe: string | undefined;
+  /** The arguments of the image it runs; empty when they could not be read. */
+  readonly argv: readonly string[];
+  /**
+   * Real user id; 4294967295 (`(uid_t)-1`) when it is not known (a fork from
+   * a parent the table does not know).
+   */
+  readonly uid: number;
+  /** When the process started (fork time, boot clock ns). */
+  readonly startBootNs: bigint;
+  /** Wall-clock start. */
+  readonly startTime: Date;
+  /**
+   * true when this image is known from the seed at start() (comm/ids from the
+   * kernel, argv and exe read from /proc), not from an exec record.
+   */
+  readonly seeded: boolean;
+  /** A kernel thread (no user image: argv is empty, exe undefined). */
+  readonly kernelThread: boolean;
+  /** true once its exit was seen (it stays resolvable for exitGraceMs). */
+  readonly exited: boolean;
+  /**
+   * When it ended (boot clock ns); undefined while it lives, and for a process
+   * whose exit record was lost (its pid was seen reused by another process).
+   */
+  readonly exitBootNs: bigint | undefined;
+  /** The parent, resolved by parentProcessId (never by pid alone: pids are reused). */
+  readonly parent: ProcessInfo | undefined;
+  /**
+   * Parent first, then its parent..., up to pid 1 or the first unknown
+   * ancestor; cycle-safe (a repeated processId ends the walk).
+   */
+  ancestors(): ProcessInfo[];
+}
+
+/** The read-only, Map-like view `tracer.processes`: every live process on the host, by pid. */
+export interface ProcessTable extends Iterable<[number, ProcessInfo]> {
+  /** How many live processes there are. */
+  readonly size: number;
+  /** The live process with this pid. */
+  get(pid: number): ProcessInfo | undefined;
+  /** Whether a live process has this pid. */
+  has(pid: number): boolean;
+  /** The pids of the live processes. */
+  keys(): IterableIterator<number>;
+  /** The live processes. */
+  values(): IterableIterator<ProcessInfo>;
+  /** `[pid, process]` of each live process. */
+  entries(): IterableIterator<[number, ProcessInfo]>;
+  /** Calls `callback` for each live process, as `Map#forEach` does. */
+  forEach(callback: (info: ProcessInfo, pid: number, table: ProcessTable) => void): void;
+  /** A live process, or one that exited less than exitGraceMs ago, by processId. */
+  byProcessId(processId: string): ProcessInfo | undefined;
 }

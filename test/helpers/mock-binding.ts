@@ -225,6 +225,90 @@ export function encodeForkRecord(fields: Partial<ForkRecordFields> = {}): Buffer
   return b;
 }
 
+export interface TaskRecordFields {
+  pid: number;
+  ppid: number;
+  uid: number;
+  comm: string;
+  startBootNs: bigint;
+  parentStartBootNs: bigint;
+  execSeq: bigint;
+  parentExecSeq: bigint;
+  kernelThread: boolean;
+  /** What the addon read from /proc (undefined: it could not). */
+  argv: string[] | undefined;
+  exe: string;
+}
+
+/** One seed record, as the task iterator writes it and the addon completes it from /proc. */
+export function encodeTaskRecord(fields: Partial<TaskRecordFields> = {}): Buffer {
+  const T = LAYOUT.task;
+  const argv = fields.argv === undefined ? Buffer.alloc(0) : Buffer.from(fields.argv.map((a) => `${a}\0`).join(''));
+  const exe = Buffer.from(fields.argv === undefined ? '' : (fields.exe ?? ''));
+  const b = Buffer.alloc(T.length + argv.length + exe.length);
+  b.writeUInt16LE(T.type, LAYOUT.header.type);
+  b.writeUInt16LE(T.length, LAYOUT.header.fixedSize);
+  b.writeUInt32LE(b.length, LAYOUT.header.size);
+  b.writeBigUInt64LE(fields.startBootNs ?? 500_000_000n, T.startBootNs);
+  b.writeBigUInt64LE(fields.parentStartBootNs ?? 100_000_000n, T.parentStartBootNs);
+  b.writeBigUInt64LE(fields.execSeq ?? 1n, T.execSeq);
+  b.writeBigUInt64LE(fields.parentExecSeq ?? 1n, T.parentExecSeq);
+  b.writeUInt32LE(fields.pid ?? 4242, T.pid);
+  b.writeUInt32LE(fields.ppid ?? 1, T.ppid);
+  b.writeUInt32LE(fields.uid ?? 0, T.uid);
+  const flags = (fields.kernelThread ? T.kernelThread : 0) | (fields.argv !== undefined ? T.fromProc : 0);
+  b.writeUInt16LE(flags, T.flags);
+  b.writeUInt16LE(exe.length, T.exeLen);
+  b.writeUInt32LE(argv.length, T.argvLen);
+  b.write((fields.comm ?? 'sh').slice(0, 15), T.comm);
+  Buffer.concat([argv, exe]).copy(b, T.length);
+  return b;
+}
+
+export interface ExecFailedRecordFields {
+  pid: number;
+  tid: number;
+  ppid: number;
+  uid: number;
+  errno: number;
+  comm: string;
+  filename: string;
+  argv: string[];
+  flags: number;
+  bootNs: bigint;
+  startBootNs: bigint;
+  parentStartBootNs: bigint;
+  execSeq: bigint;
+}
+
+/** One failed-exec record, byte for byte as bpf/failed.h writes it. */
+export function encodeExecFailedRecord(fields: Partial<ExecFailedRecordFields> = {}): Buffer {
+  const X = LAYOUT.execFailed;
+  const filename = Buffer.from(fields.filename ?? '/nonexistent');
+  const argvList = fields.argv ?? ['/nonexistent'];
+  const argv = Buffer.from(argvList.map((a) => `${a}\0`).join(''));
+  const b = Buffer.alloc(X.length + filename.length + argv.length);
+  b.writeUInt16LE(X.type, LAYOUT.header.type);
+  b.writeUInt16LE(X.length, LAYOUT.header.fixedSize);
+  b.writeUInt32LE(b.length, LAYOUT.header.size);
+  b.writeBigUInt64LE(fields.bootNs ?? 3_000_000_000n, X.bootNs);
+  b.writeBigUInt64LE(fields.startBootNs ?? 900_000_000n, X.startBootNs);
+  b.writeBigUInt64LE(fields.parentStartBootNs ?? 100_000_000n, X.parentStartBootNs);
+  b.writeBigUInt64LE(fields.execSeq ?? 1n, X.execSeq);
+  b.writeUInt32LE(fields.pid ?? 4242, X.pid);
+  b.writeUInt32LE(fields.tid ?? fields.pid ?? 4242, X.tid);
+  b.writeUInt32LE(fields.ppid ?? 1, X.ppid);
+  b.writeUInt32LE(fields.uid ?? 0, X.uid);
+  b.writeInt32LE(fields.errno ?? 2, X.error);
+  b.writeUInt32LE(argvList.length, X.argc);
+  b.writeUInt32LE(argv.length, X.argvLen);
+  b.writeUInt16LE(filename.length, X.filenameLen);
+  b.writeUInt16LE(fields.flags ?? 0, X.flags);
+  b.write((fields.comm ?? 'sh').slice(0, 15), X.comm);
+  Buffer.concat([filename, argv]).copy(b, X.length);
+  return b;
+}
+
 /** A NativeError as the addon makes them: "<operation>: <what>: <strerror>". */
 export function nativeError(code: string, errno: number, operation: string, log = ''): NativeError {
   return Object.assign(new Error(`${operation}: the mock was told to fail: error ${errno}`), {
@@ -244,6 +328,8 @@ export class MockTracer implements NativeTracer {
   pauseCalls = 0;
   resumeCalls = 0;
   #pending: Buffer[] = [];
+  /** The seed open() was asked for (options.seed), handed out once by takeSeed(). */
+  seed?: Buffer;
   #onBatch?: BatchCallback;
   #onError?: (error: NativeError) => void;
 
@@ -309,6 +395,12 @@ export class MockTracer implements NativeTracer {
     this.paused = false;
     if (this.#pending.length > 0) this.flush();
   }
+
+  takeSeed(): Buffer | undefined {
+    const seed = this.seed;
+    this.seed = undefined;
+    return seed;
+  }
 }
 
 export class MockBinding implements NativeBinding {
@@ -322,6 +414,8 @@ export class MockBinding implements NativeBinding {
   openGate?: Promise<void>;
   readonly opened: MockTracer[] = [];
   lastOptions?: NativeOpenOptions;
+  /** Seed records a tracer opened with options.seed hands over. */
+  seedRecords: Buffer[] = [];
 
   bootTimeNs(): bigint {
     return this.bootNow;
@@ -332,6 +426,7 @@ export class MockBinding implements NativeBinding {
     await this.openGate;
     if (this.openError) throw this.openError;
     const tracer = new MockTracer();
+    if (options.seed) tracer.seed = Buffer.concat(this.seedRecords);
     if (this.startError) tracer.startError = this.startError;
     this.opened.push(tracer);
     return tracer;

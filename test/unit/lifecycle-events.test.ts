@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { ExecTracer, decodeBatch } from '../../lib/index.js';
 import { LAYOUT } from '../../lib/layout.js';
 import { resolveOptions } from '../../lib/options.js';
-import { MockBinding, encodeExecRecord, encodeExitRecord, encodeForkRecord } from '../helpers/mock-binding.js';
+import {
+  MockBinding,
+  encodeExecFailedRecord,
+  encodeExecRecord,
+  encodeExitRecord,
+  encodeForkRecord,
+  encodeTaskRecord,
+} from '../helpers/mock-binding.js';
 
 const clock = { epochOffsetNs: 1_700_000_000_000_000_000n };
 
@@ -82,6 +89,117 @@ describe('the tracer', () => {
     [{ exits: 1 }, TypeError, 'options.exits must be a boolean, got 1'],
     [{ forks: 'yes' }, TypeError, 'options.forks must be a boolean, got "yes"'],
     [{ forks: true, attach: 'tracepoint' }, TypeError, "options.forks needs attach 'tp_btf' or 'auto'"],
+  ])('rejects %j', (options, type, message) => {
+    const make = () => new ExecTracer(options as never, { binding: new MockBinding() });
+    expect(make).toThrow(type);
+    expect(make).toThrow(message);
+  });
+});
+
+describe('failed-exec records', () => {
+  it('decode the path and argv as passed, the errno and its name', () => {
+    const e = decodeBatch(
+      encodeExecFailedRecord({
+        pid: 50, tid: 51, ppid: 7, uid: 1000, errno: 13, comm: 'bash', filename: './run.sh', argv: ['./run.sh', '-x'],
+        startBootNs: 10n, bootNs: 20n, execSeq: 3n, flags: LAYOUT.execFailed.argvTruncated,
+      }),
+      clock,
+    ).records[0]!;
+    expect(e).toMatchObject({
+      kind: 'execFailed', pid: 50, tid: 51, ppid: 7, uid: 1000, comm: 'bash', filename: './run.sh', argv: ['./run.sh', '-x'],
+      errno: 13, code: 'EACCES', argvTruncated: true, argvFault: false, filenameFault: false, execveat: false,
+      processId: '50:10', execId: '50:10:3', bootNs: 20n,
+    });
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({ kind: 'execFailed', code: 'EACCES', argv: ['./run.sh', '-x'] });
+  });
+
+  it('name an errno Node does not know by its number', () => {
+    expect(decodeBatch(encodeExecFailedRecord({ errno: 4000 }), clock).records[0]).toMatchObject({ errno: 4000, code: 'E4000' });
+  });
+
+  it('reject lengths past the record', () => {
+    const record = encodeExecFailedRecord();
+    record.writeUInt32LE(1 << 20, LAYOUT.execFailed.argvLen);
+    expect(decodeBatch(record, clock).error?.message).toMatch(/lengths past/);
+  });
+
+  it("are emitted as 'execFailed' when asked for, and counted", async () => {
+    const binding = new MockBinding();
+    const tracer = new ExecTracer({ failedExecs: true }, { binding });
+    const seen: string[] = [];
+    tracer.on('execFailed', (e) => seen.push(`${e.code}:${e.filename}`));
+    await tracer.start();
+    expect(binding.lastOptions).toMatchObject({ failedExecs: true });
+    binding.current.push(encodeExecFailedRecord({ errno: 2, filename: '/nope' }), encodeExecRecord());
+    expect(seen).toEqual(['ENOENT:/nope']);
+    expect(tracer.stats()).toMatchObject({ events: 1, failedExecs: 1 });
+    await tracer.stop();
+  });
+});
+
+describe('the process table (mocked kernel)', () => {
+  const seed = [
+    encodeTaskRecord({ pid: 1, ppid: 0, comm: 'init', startBootNs: 1n, parentStartBootNs: 0n, argv: ['/sbin/init'], exe: '/sbin/init' }),
+    encodeTaskRecord({ pid: 2, ppid: 0, comm: 'kthreadd', startBootNs: 2n, parentStartBootNs: 0n, kernelThread: true }),
+    encodeTaskRecord({ pid: 100, ppid: 1, comm: 'sshd', startBootNs: 100n, parentStartBootNs: 1n, argv: ['sshd', '-D'], exe: '/usr/sbin/sshd' }),
+  ];
+
+  it('is seeded at start(), follows forks without emitting them, and resolves ancestry', async () => {
+    const binding = new MockBinding();
+    binding.seedRecords = seed;
+    const tracer = new ExecTracer({ processTable: true }, { binding });
+    expect(tracer.processes?.size).toBe(0);
+    const forks: unknown[] = [];
+    tracer.on('fork', (e) => forks.push(e));
+    let ancestry: string[] = [];
+    tracer.on('exec', (e) => (ancestry = e.ancestors().map((p) => `${p.comm}(${p.pid})`)));
+    await tracer.start();
+    expect(binding.lastOptions).toMatchObject({ seed: true, forks: true });
+    const table = tracer.processes!;
+    expect(table.size).toBe(3);
+    expect(table.get(100)).toMatchObject({ comm: 'sshd', argv: ['sshd', '-D'], exe: '/usr/sbin/sshd', seeded: true, processId: '100:100' });
+    expect(table.get(2)).toMatchObject({ kernelThread: true, argv: [] });
+    binding.current.push(
+      encodeForkRecord({ pid: 200, ppid: 100, startBootNs: 200n, parentStartBootNs: 100n, comm: 'sshd' }),
+      encodeExecRecord({ pid: 200, ppid: 100, startBootNs: 200n, parentStartBootNs: 100n, comm: 'bash', argv: ['-bash'] }),
+    );
+    expect(forks).toEqual([]);
+    expect(ancestry).toEqual(['sshd(100)', 'init(1)']);
+    expect(table.get(200)).toMatchObject({ comm: 'bash', argv: ['-bash'], seeded: false });
+    expect(tracer.stats()).toMatchObject({ events: 1, forks: 0 });
+    binding.current.push(encodeExitRecord({ pid: 200, ppid: 100, startBootNs: 200n }));
+    expect(table.has(200)).toBe(false);
+    expect(table.byProcessId('200:200')).toMatchObject({ exited: true });
+    await tracer.stop();
+  });
+
+  it('is absent unless asked for, and events then have no parent', async () => {
+    const binding = new MockBinding();
+    const tracer = new ExecTracer({}, { binding });
+    let parent: unknown = 'unset';
+    let ancestors: unknown;
+    tracer.on('exec', (e) => {
+      parent = e.parent;
+      ancestors = e.ancestors();
+    });
+    await tracer.start();
+    expect(tracer.processes).toBeUndefined();
+    expect(binding.lastOptions).toMatchObject({ seed: false, forks: false });
+    binding.current.push(encodeExecRecord());
+    expect(parent).toBeUndefined();
+    expect(ancestors).toEqual([]);
+    await tracer.stop();
+  });
+
+  it.each([
+    [{ processTable: 1 }, TypeError, 'options.processTable must be a boolean, got 1'],
+    [{ processTable: true, exits: false }, TypeError, 'options.processTable needs exits'],
+    [{ processTable: true, attach: 'tracepoint' }, TypeError, "options.processTable needs attach 'tp_btf' or 'auto'"],
+    [{ failedExecs: true, attach: 'tracepoint' }, TypeError, "options.failedExecs needs attach 'tp_btf' or 'auto'"],
+    [{ failedExecs: 'yes' }, TypeError, 'options.failedExecs must be a boolean, got "yes"'],
+    [{ exitGraceMs: 1.5 }, TypeError, 'options.exitGraceMs must be an integer, got 1.5'],
+    [{ exitGraceMs: -1 }, RangeError, 'options.exitGraceMs must be between 0 and 600000, got -1'],
+    [{ exitGraceMs: 600_001 }, RangeError, 'options.exitGraceMs must be between 0 and 600000'],
   ])('rejects %j', (options, type, message) => {
     const make = () => new ExecTracer(options as never, { binding: new MockBinding() });
     expect(make).toThrow(type);

@@ -12,7 +12,7 @@ describe('options', () => {
     expect(resolveOptions(undefined)).toEqual({
       argvLimit: 8192, ringBufferSize: 2 * 1024 * 1024, maxLatencyMs: 10, attach: 'auto',
       context: { exe: true, file: true, interpreter: true, cwd: true, cgroup: true }, env: false, envLimit: 16384,
-      exits: true, forks: false,
+      exits: true, forks: false, failedExecs: false, processTable: false, exitGraceMs: 5000,
     });
   });
 
@@ -53,7 +53,7 @@ describe('options', () => {
   it('asks the kernel for a wakeup past a quarter of the ring, or per record at maxLatencyMs 0', () => {
     expect(nativeOptions(resolveOptions({}))).toEqual({
       argvLimit: 8192, ringBufferSize: 2097152, wakeupBytes: 524288, drainIntervalMs: 10,
-      batchBytes: 262144, attach: 'auto', context: 31, env: false, envLimit: 0, exits: true, forks: false,
+      batchBytes: 262144, attach: 'auto', context: 31, env: false, envLimit: 0, exits: true, forks: false, failedExecs: false, seed: false,
     });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0 }))).toMatchObject({ wakeupBytes: 0, drainIntervalMs: 100 });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0.4 }))).toMatchObject({ drainIntervalMs: 1 });
