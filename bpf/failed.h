@@ -161,7 +161,9 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 
 	if (ret >= 0 || ret < -4095)
 		return 0; /* the common case: the syscall succeeded */
-	task = bpf_get_current_task_btf();
+	/* Not bpf_get_current_task_btf(): 5.10 lacks it, and past this point
+	 * (a failed exec) a few probe reads cost nothing that matters. */
+	task = (struct task_struct *)bpf_get_current_task();
 	if (!failed_exec_args(regs, task, &filename, &argv, &flags))
 		return 0;
 
@@ -171,16 +173,16 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 		count_drop();
 		return 0;
 	}
-	parent = task->real_parent;
+	parent = BPF_CORE_READ(task, real_parent);
 	r->hdr.type = ET_RECORD_EXEC_FAILED;
 	r->hdr.fixed_size = sizeof(*r);
 	r->boot_ns = bpf_ktime_get_boot_ns();
-	r->start_boot_ns = task->group_leader->start_boottime;
-	r->parent_start_boot_ns = parent->group_leader->start_boottime;
-	r->exec_seq = task->self_exec_id;
-	r->pid = task->tgid;
-	r->tid = task->pid;
-	r->ppid = parent->tgid;
+	r->start_boot_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	r->parent_start_boot_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
+	r->exec_seq = BPF_CORE_READ(task, self_exec_id);
+	r->pid = BPF_CORE_READ(task, tgid);
+	r->tid = BPF_CORE_READ(task, pid);
+	r->ppid = BPF_CORE_READ(parent, tgid);
 	uid_gid = bpf_get_current_uid_gid();
 	r->uid = (__u32)uid_gid;
 	r->error = -ret;
