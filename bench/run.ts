@@ -37,10 +37,11 @@ function ensureTools(): void {
   });
 }
 
-function buildStorm(): string {
+/** A test fixture (test/fixtures/NAME.c), built into bench/out. */
+function buildFixture(name: string): string {
   mkdirSync(out, { recursive: true });
-  const binary = join(out, 'storm');
-  execFileSync('cc', ['-O2', '-Wall', '-o', binary, join(root, 'test', 'fixtures', 'storm.c')]);
+  const binary = join(out, name);
+  execFileSync('cc', ['-O2', '-Wall', '-o', binary, join(root, 'test', 'fixtures', `${name}.c`)]);
   return binary;
 }
 
@@ -72,6 +73,9 @@ interface ProgStats {
   exitRuns: number;
   forkNs: number;
   forkRuns: number;
+  /** The failed-exec program (tp_btf/sys_exit): runs at every syscall's return. */
+  failedNs: number;
+  failedRuns: number;
 }
 
 /** Ids of the BPF programs a process holds open (bpf-prog fds show `prog_id:`
@@ -100,7 +104,7 @@ function progsOf(pid: number): ProgStats {
   }[];
   const mine = all.filter((p) => ids.has(p.id));
   const hooking = (kind: string) => mine.filter((p) => p.name?.startsWith(`handle_${kind}_`));
-  const exec = mine.filter((p) => !/^handle_(exit|fork)_/.test(p.name ?? ''));
+  const exec = mine.filter((p) => !/^(handle_(exit|fork|failed)_|seed_)/.test(p.name ?? ''));
   const ns = (progs: typeof mine) => progs.reduce((s, p) => s + (p.run_time_ns ?? 0), 0);
   const runs = (progs: typeof mine) => progs.reduce((s, p) => s + (p.run_cnt ?? 0), 0);
   return {
@@ -111,6 +115,8 @@ function progsOf(pid: number): ProgStats {
     exitRuns: runs(hooking('exit')),
     forkNs: ns(hooking('fork')),
     forkRuns: runs(hooking('fork')),
+    failedNs: ns(hooking('failed')),
+    failedRuns: runs(hooking('failed')),
   };
 }
 
@@ -212,6 +218,9 @@ interface ToolRow {
   /** exec-tracer's fork program (forks: true): per process of the storm, and per run. */
   forkNsPerProcess: number;
   forkNsPerRun: number;
+  /** exec-tracer's failed-exec program (failedExecs: true): per exec of the storm, and per run (per syscall). */
+  failedNsPerExec: number;
+  failedNsPerRun: number;
   cpuUsPerExec: number;
   seen: number;
   duplicates: number;
@@ -264,6 +273,9 @@ const CONTEXT_VARIANTS = [
   ['context: true (the default)', {}],
   ['the default and env: true', { env: true }],
   ['the default and forks: true', { forks: true }],
+  ['the default and exits: false', { exits: false }],
+  ['the default and processTable: true', { processTable: true }],
+  ['the default and failedExecs: true', { failedExecs: true }],
 ] as const;
 /** The row a variant's cost is measured over: the environment's over the default. */
 const baselineOf = (variant: string) =>
@@ -305,6 +317,8 @@ async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]
         exitNsPerRun: perRun(a.bpf.exitNs - b.bpf.exitNs, a.bpf.exitRuns - b.bpf.exitRuns),
         forkNsPerProcess: (a.bpf.forkNs - b.bpf.forkNs) / GENERATED,
         forkNsPerRun: perRun(a.bpf.forkNs - b.bpf.forkNs, a.bpf.forkRuns - b.bpf.forkRuns),
+        failedNsPerExec: (a.bpf.failedNs - b.bpf.failedNs) / GENERATED,
+        failedNsPerRun: perRun(a.bpf.failedNs - b.bpf.failedNs, a.bpf.failedRuns - b.bpf.failedRuns),
         cpuUsPerExec: (a.cpu - b.cpu) / GENERATED / 1000,
         seen: counted.seen,
         duplicates: counted.duplicates,
@@ -315,6 +329,105 @@ async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]
   } finally {
     for (const t of tracers) if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
   }
+}
+
+/** One `seed` run of bench/tracer-proc.mjs: start() with processTable, 5 times. */
+interface SeedResult {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  size: number;
+  heapBytes: number;
+  rssBytes: number;
+}
+
+async function seedRun(): Promise<SeedResult> {
+  const t = startTracer('exec-tracer, processTable', process.execPath, ['--expose-gc', tracerProcFile, 'seed', '5'], '');
+  await new Promise((r) => t.proc.once('exit', r));
+  return JSON.parse(t.stdout.trim().split('\n').at(-1)!) as SeedResult;
+}
+
+/**
+ * The process table's seed: on this host as it is, and with 10,000 more
+ * processes held asleep (a busy node's count), each start a task
+ * iterator's walk plus /proc reads for argv and exe.
+ */
+async function seeding(forks: string): Promise<{ host: SeedResult; synthetic: SeedResult; held: number }> {
+  const host = await seedRun();
+  const holder = spawn(forks, ['--hold', '10000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let said = '';
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('\n')) resolve();
+    });
+    holder.once('exit', () => reject(new Error(`forks --hold exited: ${said}`)));
+  });
+  try {
+    const synthetic = await seedRun();
+    return { host, synthetic, held: Number(/held=(\d+)/.exec(said)?.[1]) };
+  } finally {
+    holder.stdin!.end();
+    await new Promise((r) => (holder.exitCode !== null ? r(null) : holder.once('exit', r)));
+  }
+}
+
+/** What failedExecs costs every other syscall: tp_btf/sys_exit runs at each one's return. */
+interface SyscallCost {
+  /** Wall ns per syscall of `dd bs=1` (a read and a write per byte), median of the rounds. */
+  withoutNs: number;
+  withNs: number;
+  /** The same with execsnoop attached instead (its syscalls/sys_{enter,exit}_execve tracepoints). */
+  execsnoopNs: number;
+  /** The program's own run time per run (bpf_stats), i.e. per syscall. */
+  bpfNsPerRun: number;
+  rounds: number;
+}
+
+async function syscallCost(): Promise<SyscallCost> {
+  const COUNT = 1_000_000;
+  const perSyscall = () => {
+    const t0 = process.hrtime.bigint();
+    sh('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${COUNT}`, 'status=none']);
+    return Number(process.hrtime.bigint() - t0) / (2 * COUNT);
+  };
+  const without: number[] = [];
+  const withIt: number[] = [];
+  const withExecsnoop: number[] = [];
+  let bpfNs = 0;
+  let bpfRuns = 0;
+  const ROUNDS = 5;
+  // Alternated, so drift of the machine falls on both sides alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    without.push(perSyscall());
+    const t = startTracer('exec-tracer, failedExecs', process.execPath,
+      [tracerProcFile, 'storm', 'syscalls', JSON.stringify({ failedExecs: true })], 'tp_btf/sys_exit');
+    try {
+      await untilAttached(t);
+      const before = progsOf(t.proc.pid!);
+      withIt.push(perSyscall());
+      const after = progsOf(t.proc.pid!);
+      bpfNs += after.failedNs - before.failedNs;
+      bpfRuns += after.failedRuns - before.failedRuns;
+    } finally {
+      await stopTracer(t);
+    }
+    // execsnoop's per-syscall tracepoints are no cheaper for other
+    // syscalls: the kernel routes them through the same sys_enter/sys_exit
+    // hooks and filters by number in its probe.
+    const e = EXECSNOOP.start('syscalls');
+    try {
+      await untilAttached(e);
+      withExecsnoop.push(perSyscall());
+    } finally {
+      await stopTracer(e);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    withoutNs: median(without), withNs: median(withIt), execsnoopNs: median(withExecsnoop),
+    bpfNsPerRun: perRun(bpfNs, bpfRuns), rounds: ROUNDS,
+  };
 }
 
 interface ContextRow {
@@ -337,7 +450,7 @@ const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === u
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
   ensureTools();
-  const storm = buildStorm();
+  const storm = buildFixture('storm');
   const statsWas = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
   const restore = () => writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
   // Stats cost a little on every BPF run host-wide: never leave them on.
@@ -349,6 +462,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
   let rows: ToolRow[];
+  let syscalls: SyscallCost;
   const contextRows: ContextRow[] = [];
   try {
     rows = await measureStorm(storm, [execTracer(FULL), EXECSNOOP, BPFTRACE]);
@@ -356,6 +470,7 @@ async function main(): Promise<void> {
       const [tracer, execsnoop] = await measureStorm(storm, [execTracer(`${FULL}, ${variant}`, context), EXECSNOOP]);
       contextRows.push({ variant, tracer: tracer!, execsnoop: execsnoop! });
     }
+    syscalls = await syscallCost();
   } finally {
     restore();
     process.off('SIGINT', onSignal);
@@ -367,6 +482,7 @@ async function main(): Promise<void> {
   const startup = await tracerProc(['startup', '10']);
   const idle = await tracerProc(['idle', '10']);
   const decode = await decodeCeiling(2);
+  const seed = await seeding(buildFixture('forks'));
 
   const et = rows.find((r) => r.tool === FULL)!;
   const es = rows.find((r) => r.tool.startsWith('execsnoop'))!;
@@ -403,14 +519,30 @@ async function main(): Promise<void> {
     '',
   );
   md.push('### options.context: each part alone, and the environment, each in its own storm beside execsnoop', '');
-  md.push('| exec-tracer with | exec program BPF ns / exec | execsnoop BPF ns / exec | × execsnoop | the part: ns over `context: false` (env, forks: over the default) | exit program ns / process | fork program ns / process (per run) | seen | lost |');
-  md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  md.push('| exec-tracer with | exec program BPF ns / exec | execsnoop BPF ns / exec | × execsnoop | the part: ns over `context: false` (the rest: over the default) | exit program ns / process | fork program ns / process (per run) | failed-exec program ns / exec (per run) | tracer CPU µs / exec | seen | lost |');
+  md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of contextRows) {
     const base = contextRows.find((b) => b.variant === baselineOf(c.variant))!;
     const part = c === base ? '' : fmt(c.tracer.bpfNsPerExec - base.tracer.bpfNsPerExec, 0);
     const fork = c.tracer.forkNsPerRun > 0 ? `${fmt(c.tracer.forkNsPerProcess, 0)} (${fmt(c.tracer.forkNsPerRun, 0)})` : '';
-    md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${fmt(c.tracer.exitNsPerProcess, 0)} | ${fork} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
+    const failed = c.tracer.failedNsPerRun > 0 ? `${fmt(c.tracer.failedNsPerExec, 0)} (${fmt(c.tracer.failedNsPerRun, 0)})` : '';
+    md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${fmt(c.tracer.exitNsPerProcess, 0)} | ${fork} | ${failed} | ${fmt(c.tracer.cpuUsPerExec, 1)} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
   }
+  md.push('');
+  md.push(
+    `failedExecs: tp_btf/sys_exit runs at the return of every syscall on the host. Alone, \`dd bs=1\` (a read and a write per byte, ` +
+      `${syscalls.rounds} alternated rounds) took ${fmt(syscalls.withoutNs, 0)} ns per syscall without it and ${fmt(syscalls.withNs, 0)} ns with it ` +
+      `(${fmt(syscalls.withNs - syscalls.withoutNs, 0)} ns, ${fmt((100 * (syscalls.withNs - syscalls.withoutNs)) / syscalls.withoutNs, 1)} %); ` +
+      `the program itself ran ${fmt(syscalls.bpfNsPerRun, 1)} ns per syscall (bpf_stats). With execsnoop attached instead ` +
+      `(its syscalls/sys_{enter,exit}_execve tracepoints) it took ${fmt(syscalls.execsnoopNs, 0)} ns ` +
+      `(${fmt(syscalls.execsnoopNs - syscalls.withoutNs, 0)} ns).`,
+    '',
+  );
+  md.push('### processTable: the seed at start()', '');
+  md.push('| host | processes in the table | start() → attached and seeded: median (min–max of 5) | heap held by the table | RSS growth |');
+  md.push('| --- | ---: | ---: | ---: | ---: |');
+  for (const [name, r] of [['this host', seed.host], [`this host + ${seed.held} sleeping processes`, seed.synthetic]] as const)
+    md.push(`| ${name} | ${r.size} | ${fmt(r.medianMs)} ms (${fmt(r.minMs)}–${fmt(r.maxMs)}) | ${fmt(r.heapBytes / 2 ** 20, 2)} MiB | ${fmt(r.rssBytes / 2 ** 20, 2)} MiB |`);
   md.push('');
   md.push('### exec-tracer alone', '');
   md.push('| measure | value |', '| --- | ---: |');
@@ -428,7 +560,7 @@ async function main(): Promise<void> {
   writeFileSync(join(out, 'results.md'), `${markdown}\n`);
   writeFileSync(
     join(out, 'results.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, generated: GENERATED, rows, contextRows, bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, generated: GENERATED, rows, contextRows, bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode, syscalls, seed }, null, 2)}\n`,
   );
   console.log(`\n${markdown}\n\n(written to bench/out/results.md and bench/out/results.json)`);
 }

@@ -8,6 +8,9 @@
 //   latency TAG MAXLAT     record kernel-timestamp -> listener latency
 //   startup N              N start/stop cycles; time from start() to attached
 //   idle SECONDS           CPU used while nothing execs
+//   seed N                 N starts with processTable: time from start() to
+//                          attached and seeded, the table's size, and the
+//                          memory it holds (run with --expose-gc)
 // Prints {"ready":true,...} once attached, then one JSON line of results
 // after "stop" arrives on stdin (storm, latency) or when done (startup, idle).
 import { createRequire } from 'node:module';
@@ -82,6 +85,27 @@ if (mode === 'storm') {
   }
   times.sort((a, b) => a - b);
   say({ medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1) });
+} else if (mode === 'seed') {
+  const times = [];
+  let size = 0;
+  let heapBytes = 0;
+  let rssBytes = 0;
+  for (let i = 0; i < Number(arg1); i++) {
+    globalThis.gc?.();
+    const before = process.memoryUsage();
+    const tracer = new ExecTracer({ processTable: true });
+    const t0 = process.hrtime.bigint();
+    await tracer.start();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    globalThis.gc?.();
+    const after = process.memoryUsage();
+    size = tracer.processes.size;
+    heapBytes = after.heapUsed - before.heapUsed;
+    rssBytes = after.rss - before.rss;
+    await tracer.stop();
+  }
+  times.sort((a, b) => a - b);
+  say({ medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1), size, heapBytes, rssBytes });
 } else if (mode === 'idle') {
   const tracer = new ExecTracer();
   await tracer.start();
