@@ -53,8 +53,11 @@ export interface ExecTracer {
 /**
  * Emits an `'exec'` event for every successful exec on the host, an
  * `'exit'` event when each process ends (`exits`, on by default) and, when
- * asked (`forks: true`), a `'fork'` event for each new process, in the order
- * the kernel wrote them.
+ * asked, a `'fork'` event for each new process (`forks: true`) and an
+ * `'execFailed'` event for each exec that returns an error
+ * (`failedExecs: true`), in the order the kernel wrote them. With
+ * `processTable: true`, `processes` is a live table of every process on the
+ * host and `event.ancestors()` answers "who started this?".
  *
  * ```ts
  * const tracer = new ExecTracer({ argvLimit: 16384 });
@@ -126,10 +129,12 @@ export class ExecTracer extends EventEmitter {
   }
 
   /**
-   * Loads and attaches the kernel program; resolves once execs are being
-   * recorded. Calling it again returns the same promise. Rejects with an
-   * ExecTracerError (EPERM, ENOBTF, ENOTRACEFS, EVERIFIER, EKERNEL, EBUSY, ENOADDON,
-   * EABORTED, ECLOSED) and then leaves nothing loaded; 'close' is emitted.
+   * Loads and attaches the kernel programs; resolves once execs are being
+   * recorded (and, with `processTable`, once the table is seeded). Calling
+   * it again returns the same promise. Rejects with an ExecTracerError
+   * (EPERM, ENOBTF, ENOTRACEFS, EVERIFIER, EKERNEL, EUNSUPPORTED, EBUSY,
+   * ENOADDON, EABORTED, ECLOSED) and then leaves nothing loaded; 'close' is
+   * emitted.
    */
   start(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'closed') return Promise.reject(closedError());
