@@ -12,7 +12,7 @@ import type { NamespaceName } from '../types/binding.js';
 import type { ExecEvent, ProcessInfo, ProcessTable } from '../types/index.js';
 import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
-import { boundedBuffers, boundedStrings, imageId, processId, readComm, stringBounds, wallClock } from './fields.js';
+import { boundedBuffers, boundedStrings, readComm, stringBounds, u64Text, wallClock } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exec;
@@ -57,6 +57,8 @@ export class Exec implements ExecEvent {
   readonly #clock: Clock;
   readonly #envNames: ReadonlySet<string> | undefined;
   readonly #table: ProcessTable | undefined;
+  #processId?: string;
+  #parentProcessId?: string;
   #comm?: string;
   #filename?: string;
   #bounds?: number[];
@@ -432,22 +434,24 @@ export class Exec implements ExecEvent {
     return 'exec';
   }
 
+  // Made once (the process table and listeners may each ask), and without
+  // a BigInt where the value allows (u64Text()).
   get processId(): string {
-    return processId(this.pid, this.startBootNs);
+    return (this.#processId ??= `${this.pid}:${u64Text(this.#buf, this.#at + X.startBootNs)}`);
   }
 
   get parentProcessId(): string {
-    return processId(this.ppid, this.parentStartBootNs);
+    return (this.#parentProcessId ??= `${this.ppid}:${u64Text(this.#buf, this.#at + X.parentStartBootNs)}`);
   }
 
   get execId(): string {
-    if (this.#fixedSize() < IMAGE_END) return `${this.pid}:${this.startBootNs}:@${this.bootNs}`;
-    return imageId(this.pid, this.startBootNs, this.#buf.readBigUInt64LE(this.#at + X.execSeq));
+    if (this.#fixedSize() < IMAGE_END) return `${this.processId}:@${this.bootNs}`;
+    return `${this.processId}:${u64Text(this.#buf, this.#at + X.execSeq)}`;
   }
 
   get parentExecId(): string | undefined {
     if (this.#fixedSize() < IMAGE_END) return undefined;
-    return imageId(this.ppid, this.parentStartBootNs, this.#buf.readBigUInt64LE(this.#at + X.parentExecSeq));
+    return `${this.parentProcessId}:${u64Text(this.#buf, this.#at + X.parentExecSeq)}`;
   }
 
   get parent(): ProcessInfo | undefined {

@@ -3,7 +3,7 @@
 // One exit record (struct et_exit_record) as an ExitEvent.
 import type { ExitEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
-import { FixedRecord, imageId, processId, signalName } from './fields.js';
+import { FixedRecord, signalName, u64Text } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exit;
@@ -14,6 +14,7 @@ export class Exit extends FixedRecord implements ExitEvent {
   readonly tid: number;
   readonly ppid: number;
   readonly status: number;
+  #processId?: string;
 
   constructor(buf: Buffer, at: number, clock: Clock) {
     super(buf, at, clock, X);
@@ -32,11 +33,11 @@ export class Exit extends FixedRecord implements ExitEvent {
   }
 
   get processId(): string {
-    return processId(this.pid, this.startBootNs);
+    return (this.#processId ??= `${this.pid}:${u64Text(this.buf, this.at + X.startBootNs)}`);
   }
 
   get execId(): string {
-    return imageId(this.pid, this.startBootNs, this.u64(X.execSeq));
+    return `${this.processId}:${u64Text(this.buf, this.at + X.execSeq)}`;
   }
 
   // wait(2)'s encoding: the low 7 bits are the signal (0: it exited), 0x80

@@ -22,6 +22,17 @@ export function wallClock(bootNs: bigint, clock: Clock): Date {
   return new Date(Number((bootNs + clock.epochOffsetNs) / 1_000_000n));
 }
 
+/**
+ * A u64 field as decimal text, without a BigInt while the value fits a
+ * double exactly (below 2^53: 104 days of boot-clock nanoseconds). Ids are
+ * built from these for every record, and BigInt-to-string was most of it.
+ */
+export function u64Text(buf: Buffer, at: number): string {
+  const hi = buf.readUInt32LE(at + 4);
+  if (hi < 0x200000) return String(hi * 0x1_0000_0000 + buf.readUInt32LE(at));
+  return buf.readBigUInt64LE(at).toString();
+}
+
 /** A process: `"<pid>:<startBootNs>"`, from fork to exit. */
 export function processId(pid: number, startBootNs: bigint): string {
   return `${pid}:${startBootNs}`;
@@ -132,6 +143,8 @@ export abstract class FixedRecord {
 export abstract class ProcessRecord extends FixedRecord {
   abstract readonly pid: number;
   abstract readonly ppid: number;
+  #processId?: string;
+  #parentProcessId?: string;
 
   protected constructor(
     buf: Buffer,
@@ -146,15 +159,16 @@ export abstract class ProcessRecord extends FixedRecord {
     return this.u64(this.ids.parentStartBootNs);
   }
 
+  // Made once: the process table and listeners may each ask.
   get processId(): string {
-    return processId(this.pid, this.startBootNs);
+    return (this.#processId ??= `${this.pid}:${u64Text(this.buf, this.at + this.ids.startBootNs)}`);
   }
 
   get parentProcessId(): string {
-    return processId(this.ppid, this.parentStartBootNs);
+    return (this.#parentProcessId ??= `${this.ppid}:${u64Text(this.buf, this.at + this.ids.parentStartBootNs)}`);
   }
 
   get execId(): string {
-    return imageId(this.pid, this.startBootNs, this.u64(this.ids.execSeq));
+    return `${this.processId}:${u64Text(this.buf, this.at + this.ids.execSeq)}`;
   }
 }

@@ -149,7 +149,7 @@ export interface ProcessesOptions {
   maxExited?: number;
   /** The tracer's clock; its offset may be set after the table is made. */
   clock: { readonly epochOffsetNs: bigint };
-  /** Monotonic time in ms. @default performance.now */
+  /** Time in ms. @default Date.now */
   now?: () => number;
 }
 
@@ -168,17 +168,19 @@ export class Processes implements ProcessTable {
   #exited: (ProcessEntry | undefined)[] = [];
   #deadlines: number[] = [];
   #head = 0;
+  /** The clock at the last prune(): exits are stamped with it. */
+  #time: number;
 
   constructor(options: ProcessesOptions) {
     this.clock = options.clock;
     this.#graceMs = options.graceMs;
     this.#maxExited = options.maxExited ?? 16384;
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = options.now ?? Date.now;
+    this.#time = this.#now();
   }
 
   /** Adds the processes alive at start(); a process a record already told of keeps what the record said. */
   seed(tasks: Iterable<SeedTask>): void {
-    this.#prune();
     for (const t of tasks) {
       const id = processId(t.pid, t.startBootNs);
       let entry = this.#live.get(t.pid);
@@ -200,7 +202,6 @@ export class Processes implements ProcessTable {
 
   /** Applies an exec record: the process now runs a new image. */
   exec(e: ExecLike): void {
-    this.#prune();
     const id = e.processId;
     let entry = this.#live.get(e.pid);
     if (entry === undefined || entry.processId !== id) {
@@ -221,7 +222,6 @@ export class Processes implements ProcessTable {
 
   /** Applies a fork record: a new process, running its parent's image. */
   fork(e: ForkLike): void {
-    this.#prune();
     const id = e.processId;
     const known = this.#live.get(e.pid);
     if (known?.processId === id) {
@@ -245,7 +245,6 @@ export class Processes implements ProcessTable {
 
   /** Applies an exit record: the process is gone, but resolvable by processId for graceMs. */
   exit(e: ExitLike): void {
-    this.#prune();
     const entry = this.#live.get(e.pid);
     // Another process's exit (a pid reused, or one the table never knew): not this one's.
     if (entry === undefined || entry.processId !== e.processId) return;
@@ -292,7 +291,8 @@ export class Processes implements ProcessTable {
   }
 
   byProcessId(id: string): ProcessInfo | undefined {
-    this.#prune();
+    // Also between batches (a listener's later lookup, a quiet host).
+    this.prune();
     return this.#byId.get(id);
   }
 
@@ -316,14 +316,19 @@ export class Processes implements ProcessTable {
     entry.exited = true;
     entry.exitBootNs = exitBootNs;
     this.#exited.push(entry);
-    this.#deadlines.push(this.#now() + this.#graceMs);
+    this.#deadlines.push(this.#time + this.#graceMs);
     while (this.exitedCount > this.#maxExited) this.#forgetHead();
   }
 
-  /** Forgets the exited whose grace is over: only the FIFO's head need be looked at. */
-  #prune(): void {
-    if (this.#head === this.#exited.length) return;
+  /**
+   * Forgets the exited whose grace is over: only the FIFO's head need be
+   * looked at. The tracer calls it once per batch (reading a clock per
+   * record is work for nothing), and byProcessId() before each lookup.
+   */
+  prune(): void {
     const now = this.#now();
+    this.#time = now;
+    if (this.#head === this.#exited.length) return;
     while (this.#head < this.#exited.length && (this.#deadlines[this.#head]! <= now || this.exitedCount > this.#maxExited)) {
       this.#forgetHead();
     }

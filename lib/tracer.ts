@@ -232,6 +232,7 @@ export class ExecTracer extends EventEmitter {
     this.#stats.batches++;
     this.#stats.bytes += batch.length;
     const table = this.#processes;
+    table?.prune();
     const { records, unknown, error } = decodeRecords(batch, this.#clock, this.#envNames, table);
     this.#stats.unknownRecords += unknown;
     // No try/catch around emit: a throwing listener must reach the addon's

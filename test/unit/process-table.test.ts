@@ -12,7 +12,14 @@ const clock = { epochOffsetNs: 1_700_000_000_000_000_000n };
 function makeTable(options: { graceMs?: number; maxExited?: number } = {}) {
   let now = 0;
   const table = new Processes({ graceMs: options.graceMs ?? 1_000, maxExited: options.maxExited, clock, now: () => now });
-  return { table, advance: (ms: number) => void (now += ms) };
+  // The tracer prunes once per batch; a test's clock step stands for one.
+  return {
+    table,
+    advance: (ms: number) => {
+      now += ms;
+      table.prune();
+    },
+  };
 }
 
 /** A process is named by its pid and its start time (boot ns). */
