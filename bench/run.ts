@@ -37,11 +37,11 @@ function ensureTools(): void {
   });
 }
 
-/** A test fixture (test/fixtures/NAME.c), built into bench/out. */
-function buildFixture(name: string): string {
+/** A C helper (test/fixtures/NAME.c, or bench/NAME.c), built into bench/out. */
+function buildFixture(name: string, dir = join('test', 'fixtures')): string {
   mkdirSync(out, { recursive: true });
   const binary = join(out, name);
-  execFileSync('cc', ['-O2', '-Wall', '-o', binary, join(root, 'test', 'fixtures', `${name}.c`)]);
+  execFileSync('cc', ['-O2', '-Wall', '-o', binary, join(root, dir, `${name}.c`)]);
   return binary;
 }
 
@@ -374,59 +374,61 @@ async function seeding(forks: string): Promise<{ host: SeedResult; synthetic: Se
 
 /** What failedExecs costs every other syscall: tp_btf/sys_exit runs at each one's return. */
 interface SyscallCost {
-  /** Wall ns per syscall of `dd bs=1` (a read and a write per byte), median of the rounds. */
+  /** ns per getppid(2) (bench/syscalls.c, best of 7 rounds), median over the alternated rounds. */
   withoutNs: number;
+  /** With exec-tracer attached with failedExecs, and with its defaults. */
   withNs: number;
-  /** The same with execsnoop attached instead (its syscalls/sys_{enter,exit}_execve tracepoints). */
+  defaultNs: number;
+  /** With execsnoop attached instead (its syscalls/sys_{enter,exit}_execve tracepoints). */
   execsnoopNs: number;
-  /** The program's own run time per run (bpf_stats), i.e. per syscall. */
+  /** The failed-exec program's own run time per run (bpf_stats, on for this alone), i.e. per syscall. */
   bpfNsPerRun: number;
   rounds: number;
 }
 
-async function syscallCost(): Promise<SyscallCost> {
-  const COUNT = 1_000_000;
-  const perSyscall = () => {
-    const t0 = process.hrtime.bigint();
-    sh('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${COUNT}`, 'status=none']);
-    return Number(process.hrtime.bigint() - t0) / (2 * COUNT);
-  };
-  const without: number[] = [];
-  const withIt: number[] = [];
-  const withExecsnoop: number[] = [];
-  let bpfNs = 0;
-  let bpfRuns = 0;
-  const ROUNDS = 5;
-  // Alternated, so drift of the machine falls on both sides alike.
-  for (let i = 0; i < ROUNDS; i++) {
-    without.push(perSyscall());
-    const t = startTracer('exec-tracer, failedExecs', process.execPath,
-      [tracerProcFile, 'storm', 'syscalls', JSON.stringify({ failedExecs: true })], 'tp_btf/sys_exit');
+/**
+ * Wall time with bpf_stats off (stats add two clock reads to every run of
+ * every program, which at one run per syscall is most of what is measured).
+ */
+async function syscallCost(syscalls: string, setStats: (on: boolean) => void): Promise<SyscallCost> {
+  const perSyscall = () => Number(sh(syscalls, []).trim());
+  const attached = async (t: Tracer, body: () => void) => {
     try {
       await untilAttached(t);
-      const before = progsOf(t.proc.pid!);
-      withIt.push(perSyscall());
-      const after = progsOf(t.proc.pid!);
-      bpfNs += after.failedNs - before.failedNs;
-      bpfRuns += after.failedRuns - before.failedRuns;
+      await sleep(300);
+      body();
     } finally {
       await stopTracer(t);
     }
-    // execsnoop's per-syscall tracepoints are no cheaper for other
-    // syscalls: the kernel routes them through the same sys_enter/sys_exit
+  };
+  const failedExecs = () => startTracer('exec-tracer, failedExecs', process.execPath,
+    [tracerProcFile, 'storm', 'syscalls', JSON.stringify({ failedExecs: true })], 'tp_btf/sys_exit');
+  const sides = { without: [] as number[], with: [] as number[], default: [] as number[], execsnoop: [] as number[] };
+  const ROUNDS = 5;
+  setStats(false);
+  // Alternated, so drift of the machine falls on every side alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    sides.without.push(perSyscall());
+    await attached(failedExecs(), () => sides.with.push(perSyscall()));
+    await attached(execTracer('exec-tracer, defaults').start('syscalls'), () => sides.default.push(perSyscall()));
+    // execsnoop's per-syscall tracepoints are not free for other syscalls
+    // either: the kernel routes them through the same sys_enter/sys_exit
     // hooks and filters by number in its probe.
-    const e = EXECSNOOP.start('syscalls');
-    try {
-      await untilAttached(e);
-      withExecsnoop.push(perSyscall());
-    } finally {
-      await stopTracer(e);
-    }
+    await attached(EXECSNOOP.start('syscalls'), () => sides.execsnoop.push(perSyscall()));
   }
+  setStats(true);
+  let bpfNsPerRun = 0;
+  const t = failedExecs();
+  await attached(t, () => {
+    const before = progsOf(t.proc.pid!);
+    perSyscall();
+    const after = progsOf(t.proc.pid!);
+    bpfNsPerRun = perRun(after.failedNs - before.failedNs, after.failedRuns - before.failedRuns);
+  });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return {
-    withoutNs: median(without), withNs: median(withIt), execsnoopNs: median(withExecsnoop),
-    bpfNsPerRun: perRun(bpfNs, bpfRuns), rounds: ROUNDS,
+    withoutNs: median(sides.without), withNs: median(sides.with), defaultNs: median(sides.default),
+    execsnoopNs: median(sides.execsnoop), bpfNsPerRun, rounds: ROUNDS,
   };
 }
 
@@ -470,7 +472,8 @@ async function main(): Promise<void> {
       const [tracer, execsnoop] = await measureStorm(storm, [execTracer(`${FULL}, ${variant}`, context), EXECSNOOP]);
       contextRows.push({ variant, tracer: tracer!, execsnoop: execsnoop! });
     }
-    syscalls = await syscallCost();
+    syscalls = await syscallCost(buildFixture('syscalls', 'bench'), (on) =>
+      writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0'));
   } finally {
     restore();
     process.off('SIGINT', onSignal);
@@ -529,13 +532,13 @@ async function main(): Promise<void> {
     md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${fmt(c.tracer.exitNsPerProcess, 0)} | ${fork} | ${failed} | ${fmt(c.tracer.cpuUsPerExec, 1)} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
   }
   md.push('');
+  const over = (ns: number) => `${fmt(ns, 1)} ns (+${fmt(ns - syscalls.withoutNs, 1)})`;
   md.push(
-    `failedExecs: tp_btf/sys_exit runs at the return of every syscall on the host. Alone, \`dd bs=1\` (a read and a write per byte, ` +
-      `${syscalls.rounds} alternated rounds) took ${fmt(syscalls.withoutNs, 0)} ns per syscall without it and ${fmt(syscalls.withNs, 0)} ns with it ` +
-      `(${fmt(syscalls.withNs - syscalls.withoutNs, 0)} ns, ${fmt((100 * (syscalls.withNs - syscalls.withoutNs)) / syscalls.withoutNs, 1)} %); ` +
-      `the program itself ran ${fmt(syscalls.bpfNsPerRun, 1)} ns per syscall (bpf_stats). With execsnoop attached instead ` +
-      `(its syscalls/sys_{enter,exit}_execve tracepoints) it took ${fmt(syscalls.execsnoopNs, 0)} ns ` +
-      `(${fmt(syscalls.execsnoopNs - syscalls.withoutNs, 0)} ns).`,
+    `failedExecs: tp_btf/sys_exit runs at the return of every syscall on the host. A getppid(2) loop (bench/syscalls.c, best of 7 ` +
+      `rounds; ${syscalls.rounds} alternated rounds, median; bpf_stats off) took ${fmt(syscalls.withoutNs, 1)} ns per call alone, ` +
+      `${over(syscalls.defaultNs)} with exec-tracer's defaults, ${over(syscalls.withNs)} with failedExecs, and ${over(syscalls.execsnoopNs)} ` +
+      `with execsnoop (its syscalls/sys_{enter,exit}_execve tracepoints) instead. The program's own run time: ` +
+      `${fmt(syscalls.bpfNsPerRun, 1)} ns per syscall (bpf_stats on, which adds two clock reads per run).`,
     '',
   );
   md.push('### processTable: the seed at start()', '');
