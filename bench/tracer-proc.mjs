@@ -7,7 +7,7 @@
 //                          given); count TAG-tagged execs
 //   latency TAG MAXLAT     record kernel-timestamp -> listener latency
 //   startup N              N start/stop cycles; time from start() to attached
-//   idle SECONDS           CPU used while nothing execs
+//   idle SECONDS           CPU used while nothing execs (after 12 s: V8 start-up GCs)
 //   seed N                 N starts with processTable: time from start() to
 //                          attached and seeded, the table's size, and the
 //                          memory it holds (run with --expose-gc)
@@ -110,6 +110,9 @@ if (mode === 'storm') {
   const tracer = new ExecTracer();
   await tracer.start();
   say({ ready: true, pid: process.pid });
+  // V8's memory reducer runs a few full GCs 8-9 s after start-up (40 ms
+  // of CPU here, once): let it pass, so the window shows the steady state.
+  await new Promise((r) => setTimeout(r, 12_000));
   const wallNs0 = process.hrtime.bigint();
   const cpu0 = cpuNs();
   await new Promise((r) => setTimeout(r, Number(arg1) * 1000));
