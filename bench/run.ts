@@ -395,7 +395,7 @@ async function syscallCost(syscalls: string, setStats: (on: boolean) => void): P
   const attached = async (t: Tracer, body: () => void) => {
     try {
       await untilAttached(t);
-      await sleep(300);
+      await sleep(2000); // past the tracer's start-up work (JIT, GC) on a 2-core machine
       body();
     } finally {
       await stopTracer(t);
