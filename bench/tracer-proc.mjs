@@ -10,7 +10,8 @@
 //   idle SECONDS           CPU used while nothing execs (after 12 s: V8 start-up GCs)
 //   seed N                 N starts with processTable: time from start() to
 //                          attached and seeded, the table's size, and the
-//                          memory it holds (run with --expose-gc)
+//                          heap and RSS it held (the last one's, against the
+//                          settled process after it stopped; --expose-gc)
 // Prints {"ready":true,...} once attached, then one JSON line of results
 // after "stop" arrives on stdin (storm, latency) or when done (startup, idle).
 import { createRequire } from 'node:module';
@@ -86,26 +87,33 @@ if (mode === 'storm') {
   times.sort((a, b) => a - b);
   say({ medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1) });
 } else if (mode === 'seed') {
-  const times = [];
-  let size = 0;
-  let heapBytes = 0;
-  let rssBytes = 0;
-  for (let i = 0; i < Number(arg1); i++) {
-    globalThis.gc?.();
-    const before = process.memoryUsage();
+  // One tracer in a function of its own, so nothing here holds it once it
+  // stopped: the heap it held is the difference with a later, settled heap.
+  const once = async () => {
     const tracer = new ExecTracer({ processTable: true });
     const t0 = process.hrtime.bigint();
     await tracer.start();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    globalThis.gc?.();
-    const after = process.memoryUsage();
-    size = tracer.processes.size;
-    heapBytes = after.heapUsed - before.heapUsed;
-    rssBytes = after.rss - before.rss;
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    globalThis.gc();
+    const held = process.memoryUsage();
+    const size = tracer.processes.size;
     await tracer.stop();
+    return { ms, held, size };
+  };
+  const times = [];
+  let last;
+  for (let i = 0; i < Number(arg1); i++) {
+    last = await once();
+    times.push(last.ms);
   }
+  await new Promise((r) => setTimeout(r, 200));
+  globalThis.gc();
+  const settled = process.memoryUsage();
   times.sort((a, b) => a - b);
-  say({ medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1), size, heapBytes, rssBytes });
+  say({
+    medianMs: percentile(times, 50), minMs: times[0], maxMs: times.at(-1), size: last.size,
+    heapBytes: last.held.heapUsed - settled.heapUsed, rssBytes: last.held.rss - settled.rss,
+  });
 } else if (mode === 'idle') {
   const tracer = new ExecTracer();
   await tracer.start();
