@@ -4,7 +4,7 @@
 // seed taken at start() and the exec, fork and exit records, applied in the
 // ring's order. Processes are told apart by processId, never by pid alone:
 // a pid is reused as soon as its process is reaped.
-import type { ProcessInfo, ProcessTable } from '../types/index.js';
+import type { ExecEvent, ExitEvent, ForkEvent, ProcessInfo, ProcessTable } from '../types/index.js';
 import { imageId, processId, wallClock } from './fields.js';
 
 /** One task of the seed: a process that was alive when the tracer started. */
@@ -22,40 +22,17 @@ export interface SeedTask {
   exe: string | undefined;
 }
 
-/** What the table reads of an exec event (`ExecEvent` fits). */
-export interface ExecLike {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly processId: string;
-  readonly parentProcessId: string;
-  readonly execId: string;
-  readonly comm: string;
-  readonly filename: string;
-  /** '' (the exec's context was off) is stored as undefined. */
-  readonly exe: string | undefined;
-  readonly argv: string[];
-  readonly uid: number;
-  readonly startBootNs: bigint;
-}
+/** What the table reads of an exec event ('' for `exe`, the exec's context off, is stored as undefined). */
+export type ExecLike = Pick<
+  ExecEvent,
+  'pid' | 'ppid' | 'processId' | 'parentProcessId' | 'execId' | 'comm' | 'filename' | 'exe' | 'argv' | 'uid' | 'startBootNs'
+>;
 
-/** What the table reads of a fork event (`ForkEvent` fits). */
-export interface ForkLike {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly processId: string;
-  readonly parentProcessId: string;
-  readonly execId: string;
-  readonly comm: string;
-  readonly startBootNs: bigint;
-}
+/** What the table reads of a fork event. */
+export type ForkLike = Pick<ForkEvent, 'pid' | 'ppid' | 'processId' | 'parentProcessId' | 'execId' | 'comm' | 'startBootNs'>;
 
-/** What the table reads of an exit event (`ExitEvent` fits). */
-export interface ExitLike {
-  readonly pid: number;
-  readonly processId: string;
-  readonly bootNs: bigint;
-  readonly ppid: number;
-}
+/** What the table reads of an exit event. */
+export type ExitLike = Pick<ExitEvent, 'pid' | 'processId' | 'bootNs' | 'ppid'>;
 
 /** The uid of a process forked from a parent the table does not know. */
 const UNKNOWN_UID = 0xffffffff;
