@@ -18,6 +18,8 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
   readonly uid: number;
   readonly errno: number;
   #bounds?: number[];
+  #argv?: string[];
+  #rawArgv?: Buffer[];
 
   constructor(buf: Buffer, at: number, clock: Clock) {
     super(buf, at, clock, X);
@@ -72,12 +74,13 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
     return this.#bounds;
   }
 
+  // Decoded once, as ExecEvent's: every listener reads the same array.
   get argv(): string[] {
-    return boundedStrings(this.buf, this.#argBounds());
+    return (this.#argv ??= boundedStrings(this.buf, this.#argBounds()));
   }
 
   get rawArgv(): Buffer[] {
-    return boundedBuffers(this.buf, this.#argBounds());
+    return (this.#rawArgv ??= boundedBuffers(this.buf, this.#argBounds()));
   }
 
   get argvTruncated(): boolean {
