@@ -15,6 +15,7 @@
 #include "ring.h"
 #include "task.h"
 #include "who.h"
+#include "filter.h"
 #include "exit.h"
 #include "fork.h"
 #include "seed.h"
@@ -355,6 +356,9 @@ int BPF_PROG(handle_exec_btf, struct task_struct *p, pid_t old_pid, struct linux
 {
 	struct task_facts facts;
 
+	/* First, from the task alone: a dropped exec costs none of the reads below. */
+	if (filter_drops_record(p, ET_FILTERED_EXEC, bprm->filename, false, true, true, true))
+		return 0;
 	facts_direct(p, bprm, &facts);
 	return emit_exec(&facts, old_pid, bprm->filename, bprm->argc, true);
 }
@@ -364,9 +368,12 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 {
 	/* __data_loc: low 16 bits are the offset of the string within ctx */
 	const char *filename = (const char *)ctx + (ctx->__data_loc_filename & 0xffff);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct task_facts facts;
 
-	facts_probed((struct task_struct *)bpf_get_current_task(), &facts);
+	if (filter_drops_record(task, ET_FILTERED_EXEC, filename, false, false, true, true))
+		return 0;
+	facts_probed(task, &facts);
 	return emit_exec(&facts, ctx->old_pid, filename, -1, false);
 }
 

@@ -74,6 +74,137 @@ enum et_failed_flags {
 	ET_FAILED_EXECVEAT = 1 << 3,
 };
 
+/*
+ * In-kernel filters (bpf/filter.h). Two generations of one filter: user
+ * space fills the one not in force, then flips `filter_gen`, so a record is
+ * judged by one whole filter, never half of each. A kind of key is a bit of
+ * `include` (every listed kind must match: AND; within a kind, any listed
+ * value: OR) or of `exclude` (a match of any listed value drops the record).
+ */
+enum et_filter_kind {
+	ET_FILTER_UID = 1,             /* real uid */
+	ET_FILTER_GID = 2,             /* real gid */
+	ET_FILTER_EUID = 3,            /* effective uid */
+	ET_FILTER_PIDNS = 4,           /* pid namespace inode number */
+	ET_FILTER_COMM = 5,            /* exact task name */
+	ET_FILTER_CGROUP = 6,          /* cgroup v2 id: the cgroup or any ancestor */
+	ET_FILTER_FILENAME_PREFIX = 7, /* the path passed to exec */
+	ET_FILTER_EXE_PREFIX = 8,      /* the path of the binary that runs */
+	ET_FILTER_DESCENDANT = 9,      /* a listed process or any descendant */
+};
+
+enum et_filter_side {
+	ET_FILTER_INCLUDE = 0,
+	ET_FILTER_EXCLUDE = 1,
+};
+
+enum et_filter_flags {
+	/* only processes in a pid namespace other than the initial one */
+	ET_FILTER_CONTAINERS_ONLY = 1 << 0,
+	/* only processes in the initial pid namespace */
+	ET_FILTER_HOST_ONLY = 1 << 1,
+};
+
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
+#define ET_INIT_PIDNS_INUM 0xEFFFFFFCU
+/* Bytes of a path prefix the filter compares: an LPM trie key holds 256
+ * bytes of data, three of which say generation, side and kind. */
+#define ET_FILTER_PREFIX_MAX 252
+
+/* Values of a list kept in the rule itself; a longer list goes to a map. */
+#define ET_FILTER_INLINE 8
+/* The kinds whose lists may be inline: uid, gid, euid, pid namespace. */
+#define ET_FILTER_INLINE_IDS 4
+
+/*
+ * One generation's rule, in .bss (user space writes it through the mmap).
+ * Short lists of ids and task names sit in the rule, which every record
+ * reads anyway: a scan of a cache line already loaded costs a few ns, a
+ * hash map look-up ~200 ns on this project's VM (its bucket and element
+ * are cold by the time an exec is judged).
+ */
+struct et_filter_rule {
+	__u32 include; /* 1 << enum et_filter_kind: kinds that must match */
+	__u32 exclude; /* 1 << enum et_filter_kind: kinds whose match drops */
+	__u32 flags;   /* enum et_filter_flags */
+	__u32 seq;     /* which setFilter() this is: tracked entries name it */
+	/* 1 << (kind + 16 * side): that side's list of that kind is in a map */
+	__u32 mapped;
+	__u8 id_count[2][ET_FILTER_INLINE_IDS]; /* [side][kind - 1] */
+	__u8 comm_count[2];
+	__u8 pad[2];
+	__u32 ids[2][ET_FILTER_INLINE_IDS][ET_FILTER_INLINE];
+	char comms[2][ET_FILTER_INLINE][ET_COMM_LEN];
+};
+
+/* A listed id (uid, gid, euid, pid namespace, cgroup) of one generation and side. */
+struct et_filter_id_key {
+	__u8 gen;
+	__u8 side; /* enum et_filter_side */
+	__u8 kind; /* enum et_filter_kind */
+	__u8 pad[5];
+	__u64 value;
+};
+
+/* A listed task name of one generation and side. */
+struct et_filter_comm_key {
+	__u8 gen;
+	__u8 side;
+	__u8 pad[6];
+	char comm[ET_COMM_LEN];
+};
+
+/* A path prefix: an LPM trie key over (gen, side, kind, path). */
+struct et_filter_prefix_key {
+	__u32 prefixlen; /* in bits, over gen, side, kind and the path */
+	__u8 gen;
+	__u8 side;
+	__u8 kind;
+	char path[ET_FILTER_PREFIX_MAX + 1];
+};
+
+/* A root of descendantsOf (or of excludeSelf), read by the seeding iterator. */
+struct et_filter_root {
+	__u64 start_boot_ns; /* 0: whichever process has the pid */
+	__u8 sides;          /* 1 << enum et_filter_side */
+	__u8 pad[7];
+};
+
+/* Image verdicts (et_filter_tracked.image): which prefix kinds the last exec matched. */
+enum et_filter_image {
+	ET_IMAGE_FILENAME_IN = 1 << 0,
+	ET_IMAGE_EXE_IN = 1 << 1,
+	ET_IMAGE_FILENAME_EX = 1 << 2,
+	ET_IMAGE_EXE_EX = 1 << 3,
+};
+
+/*
+ * What the filter remembers of a live process, by tgid: for each
+ * generation, whether it descends from a root (valid when seq[gen] is that
+ * generation's rule seq), and what the prefixes said of its last exec
+ * (valid when image_seq is the seq in force). Copied to a child at fork.
+ */
+struct et_filter_tracked {
+	__u64 start_boot_ns;
+	__u32 seq[2];
+	__u32 image_seq;
+	__u8 sides[2]; /* per generation: 1 << enum et_filter_side */
+	__u8 image;    /* enum et_filter_image */
+	__u8 pad;
+};
+
+/* Slots of the filtered counters: one per record type the filter judges. */
+enum et_filtered_slot {
+	ET_FILTERED_EXEC, ET_FILTERED_EXIT, ET_FILTERED_FORK, ET_FILTERED_EXEC_FAILED,
+	ET_FILTERED_COUNT,
+};
+
+/* The filter's counters, one copy per CPU (user space sums them). */
+struct et_filter_counts {
+	__u64 filtered[ET_FILTERED_COUNT]; /* records dropped, by enum et_filtered_slot */
+	__u64 misses;                      /* processes filter_tracked had no room for */
+};
+
 /* Arguments a failed-exec record reads at most (each a pointer chase). */
 #define ET_FAILED_ARGS_MAX 128
 

@@ -14,9 +14,14 @@
 #include "exec_tracer.h"
 #include "ring.h"
 #include "task.h"
+#include "filter.h"
 
 /* signal->flags: the group is exiting as one (exit_group, a fatal signal). */
 #define ET_SIGNAL_GROUP_EXIT 0x00000004
+
+/* Whether exit records are written (set before load). The program also
+ * runs, writing nothing, when only the filter needs it (bpf/filter.h). */
+const volatile __u32 emit_exits = 1;
 
 struct exit_key {
 	__u32 pid;
@@ -42,6 +47,7 @@ static __always_inline int emit_exit(struct task_struct *task, const bool direct
 	struct signal_struct *signal = KREAD(direct, task, signal);
 	struct task_struct *leader, *parent;
 	struct et_exit_record r;
+	bool dropped;
 	struct exit_key key = {};
 	__u8 claimed = 1;
 
@@ -53,8 +59,18 @@ static __always_inline int emit_exit(struct task_struct *task, const bool direct
 	__builtin_memset(&r, 0, sizeof(r));
 	key.pid = KREAD(direct, task, tgid);
 	key.start_boot_ns = KREAD(direct, leader, start_boottime);
+	if (!emit_exits) {
+		/* Attached for the filter alone. */
+		filter_forget(key.pid);
+		return 0;
+	}
 	if (bpf_map_update_elem(&exited, &key, &claimed, BPF_NOEXIST))
 		return 0; /* another of its last threads wrote it */
+	dropped = filter_drops_record(task, ET_FILTERED_EXIT, NULL, false, direct, true, false);
+	/* After the judgement, which may read what the filter remembers of it. */
+	filter_forget(key.pid);
+	if (dropped)
+		return 0;
 
 	r.hdr.type = ET_RECORD_EXIT;
 	r.hdr.fixed_size = sizeof(r);

@@ -18,6 +18,7 @@
 #include "exec_tracer.h"
 #include "bounds.h"
 #include "ring.h"
+#include "filter.h"
 
 /* The user registers as each architecture saves them (CO-RE flavors of
  * struct pt_regs: one object serves x86-64 and arm64). */
@@ -167,6 +168,8 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 	if (!failed_exec_args(regs, task, &filename, &argv, &flags))
 		return 0;
 
+	if (filter_drops_record(task, ET_FILTERED_EXEC_FAILED, filename, true, false, true, false))
+		return 0;
 	cpu = bpf_get_smp_processor_id();
 	r = bpf_map_lookup_elem(&scratch, &cpu);
 	if (!r) {

@@ -9,6 +9,11 @@
 
 #include "exec_tracer.h"
 #include "ring.h"
+#include "filter.h"
+
+/* Whether fork records are written (set before load). The program also
+ * runs, writing nothing, when only the filter needs it (bpf/filter.h). */
+const volatile __u32 emit_forks = 1;
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork_btf, struct task_struct *parent, struct task_struct *child)
@@ -18,6 +23,13 @@ int BPF_PROG(handle_fork_btf, struct task_struct *parent, struct task_struct *ch
 
 	if (child->pid != child->tgid)
 		return 0; /* a thread */
+	/* First: the child is judged as what its parent was to the filter. */
+	filter_follow_fork(real_parent->tgid, real_parent->group_leader->start_boottime, child->tgid,
+			   child->start_boottime);
+	if (!emit_forks)
+		return 0; /* attached for the filter alone */
+	if (filter_drops_record(child, ET_FILTERED_FORK, NULL, false, true, false, false))
+		return 0;
 	r.hdr.type = ET_RECORD_FORK;
 	r.hdr.fixed_size = sizeof(r);
 	r.hdr.size = sizeof(r);

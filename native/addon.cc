@@ -14,6 +14,7 @@
 #include <linux/types.h>  // the __u32 family used by the record header
 
 #include "exec_tracer.h"
+#include "filter.h"
 #include "loader.h"
 #include "pump.h"
 
@@ -38,6 +39,47 @@ bool RequireBool(const Napi::Object &options, const char *name) {
   return value.As<Napi::Boolean>().Value();
 }
 
+// The filter as lib/filter.ts compiles it: { flags, entries: [kind, side,
+// value, startBootNs?][] }, value a number, a bigint or a Buffer.
+Filter ParseFilter(Napi::Env env, Napi::Value value) {
+  Filter filter;
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "filter must be an object");
+  Napi::Object o = value.As<Napi::Object>();
+  filter.flags = RequireUint(o, "flags");
+  Napi::Value entries = o.Get("entries");
+  if (!entries.IsArray()) throw Napi::TypeError::New(env, "filter.entries must be an array");
+  Napi::Array list = entries.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsArray()) throw Napi::TypeError::New(env, "a filter entry must be an array");
+    Napi::Array entry = item.As<Napi::Array>();
+    Napi::Value kind = entry.Get(0u), side = entry.Get(1u), v = entry.Get(2u), start = entry.Get(3u);
+    if (!kind.IsNumber() || !side.IsNumber())
+      throw Napi::TypeError::New(env, "a filter entry starts with its kind and side");
+    FilterEntry e;
+    e.kind = static_cast<uint8_t>(kind.As<Napi::Number>().Uint32Value());
+    e.side = static_cast<uint8_t>(side.As<Napi::Number>().Uint32Value());
+    bool lossless = true;
+    if (v.IsNumber()) {
+      double number = v.As<Napi::Number>().DoubleValue();
+      if (!(number >= 0 && number <= 9007199254740991.0))
+        throw Napi::RangeError::New(env, "a filter value is out of range");
+      e.value = static_cast<uint64_t>(number);
+    } else if (v.IsBigInt()) {
+      e.value = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    } else if (v.IsBuffer()) {
+      auto bytes = v.As<Napi::Buffer<char>>();
+      e.bytes.assign(bytes.Data(), bytes.Length());
+    } else {
+      throw Napi::TypeError::New(env, "a filter value must be a number, a bigint or a Buffer");
+    }
+    if (start.IsBigInt()) e.start_boot_ns = start.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw Napi::RangeError::New(env, "a filter value is not a 64-bit unsigned integer");
+    filter.entries.push_back(std::move(e));
+  }
+  return filter;
+}
+
 class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -49,6 +91,8 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
                            InstanceMethod<&NativeTracer::Pause>("pause"),
                            InstanceMethod<&NativeTracer::Resume>("resume"),
                            InstanceMethod<&NativeTracer::TakeSeed>("takeSeed"),
+                           InstanceMethod<&NativeTracer::SetFilter>("setFilter"),
+                           InstanceMethod<&NativeTracer::Filtered>("filtered"),
                            InstanceAccessor<&NativeTracer::AttachKind>("attachKind"),
                        });
   }
@@ -58,13 +102,17 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
       throw Napi::TypeError::New(info.Env(), "NativeTracer is created by open(), not with new");
     pump_ = info[0].As<Napi::External<Pump>>().Data();
     pump_->SetOwner(&pump_);
+    pump_->SetFilteredSink(last_filtered_);
     kind_ = info[1].As<Napi::String>().Utf8Value();
     if (info[2].IsBuffer()) seed_ = Napi::Persistent(info[2].As<Napi::Buffer<char>>());
   }
 
   ~NativeTracer() override {
     // Collected without close(): nothing may call into JS any more.
-    if (pump_ != nullptr) pump_->Abandon();
+    if (pump_ != nullptr) {
+      pump_->SetFilteredSink(nullptr);
+      pump_->Abandon();
+    }
   }
 
  private:
@@ -116,6 +164,30 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
     return seed;
   }
 
+  void SetFilter(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1) throw Napi::TypeError::New(env, "setFilter(filter) takes a filter");
+    Filter filter = ParseFilter(env, info[0]);
+    LoadError error;
+    if (pump_ == nullptr) {
+      error.operation = "filter";
+      error.err = EBADF;
+      error.message = "the tracer is closed";
+    } else if (pump_->SetFilter(filter, &error)) {
+      return;
+    }
+    throw MakeNativeError(env, error.operation, error.err, error.message, error.log);
+  }
+
+  // [execs, exits, forks, failed execs] the filter dropped, then processes
+  // it could not remember.
+  Napi::Value Filtered(const Napi::CallbackInfo &info) {
+    if (pump_ != nullptr) pump_->Filtered(last_filtered_);
+    Napi::Array out = Napi::Array::New(info.Env(), 5);
+    for (uint32_t i = 0; i < 5; i++) out.Set(i, Napi::Number::New(info.Env(), static_cast<double>(last_filtered_[i])));
+    return out;
+  }
+
   Napi::Value AttachKind(const Napi::CallbackInfo &info) {
     return Napi::String::New(info.Env(), kind_);
   }
@@ -125,6 +197,7 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
   std::string kind_;
   bool started_ = false;
   uint64_t last_dropped_ = 0;
+  uint64_t last_filtered_[5] = {};
 };
 
 struct AddonData {
@@ -133,8 +206,10 @@ struct AddonData {
 
 class OpenWorker : public Napi::AsyncWorker {
  public:
-  OpenWorker(Napi::Env env, const LoadOptions &load, const PumpOptions &pump)
-      : Napi::AsyncWorker(env, "ExecTracerOpen"), deferred_(env), load_(load), pump_(pump) {}
+  OpenWorker(Napi::Env env, const LoadOptions &load, const PumpOptions &pump, Filter filter)
+      : Napi::AsyncWorker(env, "ExecTracerOpen"), deferred_(env), load_(load), pump_(pump), filter_(std::move(filter)) {
+    load_.filter = &filter_;
+  }
 
   ~OpenWorker() override {
     // Reached without OnOK (the environment went away mid-load).
@@ -177,6 +252,7 @@ class OpenWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   LoadOptions load_;
   PumpOptions pump_;
+  Filter filter_;
   Loaded loaded_;
   LoadError error_;
 };
@@ -219,7 +295,11 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   if (pump.drain_interval_ms == 0 || pump.batch_bytes == 0)
     throw Napi::RangeError::New(env, "options.drainIntervalMs and options.batchBytes must be positive");
 
-  auto *worker = new OpenWorker(env, load, pump);
+  Filter filter;
+  Napi::Value filter_value = options.Get("filter");
+  if (!filter_value.IsUndefined()) filter = ParseFilter(env, filter_value);
+
+  auto *worker = new OpenWorker(env, load, pump, std::move(filter));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -415,6 +495,24 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("cgroupDepth", number(ET_CGROUP_DEPTH));
   layout.Set("argvLimitMax", number(ET_ARGV_LIMIT_MAX));
   layout.Set("envLimitMax", number(ET_ENV_LIMIT_MAX));
+
+  Napi::Object filter = Napi::Object::New(env);
+  filter.Set("uid", number(ET_FILTER_UID));
+  filter.Set("gid", number(ET_FILTER_GID));
+  filter.Set("euid", number(ET_FILTER_EUID));
+  filter.Set("pidNamespace", number(ET_FILTER_PIDNS));
+  filter.Set("comm", number(ET_FILTER_COMM));
+  filter.Set("cgroup", number(ET_FILTER_CGROUP));
+  filter.Set("filenamePrefix", number(ET_FILTER_FILENAME_PREFIX));
+  filter.Set("exePrefix", number(ET_FILTER_EXE_PREFIX));
+  filter.Set("descendant", number(ET_FILTER_DESCENDANT));
+  filter.Set("include", number(ET_FILTER_INCLUDE));
+  filter.Set("exclude", number(ET_FILTER_EXCLUDE));
+  filter.Set("containersOnly", number(ET_FILTER_CONTAINERS_ONLY));
+  filter.Set("hostOnly", number(ET_FILTER_HOST_ONLY));
+  filter.Set("prefixMax", number(ET_FILTER_PREFIX_MAX));
+  filter.Set("commMax", number(ET_COMM_LEN - 1));
+  layout.Set("filter", filter);
   return layout;
 }
 

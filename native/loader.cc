@@ -17,6 +17,7 @@
 
 #include "exec_tracer.h"
 #include "exec_tracer.skel.h"
+#include "filter.h"
 
 namespace exec_tracer {
 namespace {
@@ -201,9 +202,22 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   }
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);
-  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf && options.exits);
+  // The fork and exit programs are loaded with tp_btf whether or not their
+  // records are asked for: a filter set later may need them to follow
+  // processes (emit_* say whether they write records).
+  skel->rodata->emit_exits = options.exits ? 1 : 0;
+  skel->rodata->emit_forks = options.forks ? 1 : 0;
+  bool follow = options.filter != nullptr && options.filter->Follows();
+  if (follow && !btf) {
+    exec_tracer_bpf__destroy(skel);
+    return Fail(error, "filter", EOPNOTSUPP,
+                "descendantsOf, excludeSelf and path prefixes follow processes through forks, "
+                "which needs the BTF tracepoint tp_btf/sched_process_fork");
+  }
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_tp, !btf && options.exits);
-  if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, options.forks);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, btf);
+  if (!err) err = bpf_program__set_autoload(skel->progs.seed_filter, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_failed_btf, options.failed_execs);
   if (!err) err = bpf_program__set_autoload(skel->progs.seed_tasks, options.seed);
   if (err) {
@@ -224,20 +238,32 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
     return Fail(error, "load", err, "the kernel refused to load the BPF program");
   }
 
+  // The filter before any program runs: the first record is judged by it.
+  out->skel = skel;
+  out->kind = kind;
+  if (options.filter != nullptr && !options.filter->Empty() &&
+      !ApplyFilter(out, *options.filter, false, error)) {
+    out->Detach();
+    out->skel = nullptr;
+    exec_tracer_bpf__destroy(skel);
+    return false;
+  }
+
   // The exit and fork programs first, the exec program last: once execs are
   // reported, so is the end of every process they start.
   bpf_program *programs[Loaded::kMaxLinks] = {
-      !options.exits ? nullptr : btf ? skel->progs.handle_exit_btf : skel->progs.handle_exit_tp,
-      options.forks ? skel->progs.handle_fork_btf : nullptr,
+      !(options.exits || follow) ? nullptr : btf ? skel->progs.handle_exit_btf : skel->progs.handle_exit_tp,
+      options.forks || follow ? skel->progs.handle_fork_btf : nullptr,
       options.failed_execs ? skel->progs.handle_failed_btf : nullptr,
       btf ? skel->progs.handle_exec_btf : skel->progs.handle_exec_tp,
   };
   for (int i = 0; i < Loaded::kMaxLinks; i++) {
-    if (programs[i] == nullptr) continue;
+    if (programs[i] == nullptr || out->links[i] != nullptr) continue;
     out->links[i] = bpf_program__attach(programs[i]);
     if (out->links[i] == nullptr) {
       err = errno;
       out->Detach();
+      out->skel = nullptr;
       exec_tracer_bpf__destroy(skel);
       return Fail(error, "attach", err, std::string("cannot attach to ") + bpf_program__section_name(programs[i]));
     }
@@ -246,12 +272,10 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   // After every program is attached: what the seed misses, the ring has.
   if (options.seed && !ReadSeed(skel, options.argv_limit, &out->seed, error)) {
     out->Detach();
+    out->skel = nullptr;
     exec_tracer_bpf__destroy(skel);
     return false;
   }
-
-  out->skel = skel;
-  out->kind = kind;
   return true;
 }
 

@@ -28,6 +28,9 @@ struct LoadOptions {
   bool failed_execs = false;  // failed-exec records (tp_btf/sys_exit only)
   bool seed = false;      // read every live process once, after attaching
   AttachMode attach = AttachMode::Auto;
+  // The filter in force from the first record on (empty: none); declared
+  // in filter.h, held here by pointer so this header stays small.
+  const struct Filter *filter = nullptr;
 };
 
 // A failure: the step that failed, a positive errno, and what libbpf printed.
@@ -49,6 +52,8 @@ struct Loaded {
   // With LoadOptions::seed: et_task_record after et_task_record, one per
   // live process, each followed by its argv and exe from /proc.
   std::string seed;
+  // The seq of the last filter applied (bpf/filter.h names rules by it).
+  uint32_t filter_seq = 0;
 
   void Detach();
   void Release();

@@ -101,6 +101,18 @@ int Pump::OnSample(const void *data, size_t size) {
   return batch_.size() >= options_.batch_bytes ? kBatchFull : 0;
 }
 
+bool Pump::SetFilter(const Filter &filter, LoadError *error) {
+  if (loaded_.skel == nullptr) {
+    error->operation = "filter";
+    error->err = EBADF;
+    error->message = "the tracer is closed";
+    return false;
+  }
+  return ApplyFilter(&loaded_, filter, true, error);
+}
+
+void Pump::Filtered(uint64_t out[5]) const { ReadFiltered(loaded_, out); }
+
 uint64_t Pump::Dropped() const {
   if (loaded_.skel == nullptr || loaded_.skel->bss == nullptr) return last_dropped_;
   // The counters live in the mmapped .bss: a read costs no syscall.
@@ -275,6 +287,8 @@ void Pump::Shutdown() {
   owner_ = nullptr;
   if (rb_ != nullptr) ring_buffer__free(rb_);
   rb_ = nullptr;
+  if (filtered_sink_ != nullptr) ReadFiltered(loaded_, filtered_sink_);
+  filtered_sink_ = nullptr;
   loaded_.Release();
   on_batch_.Reset();
   on_error_.Reset();

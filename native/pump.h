@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "filter.h"
 #include "loader.h"
 
 struct ring_buffer;
@@ -45,6 +46,13 @@ class Pump {
   void Close();
   uint64_t Dropped() const;
   AttachMode Kind() const { return loaded_.kind; }
+  // Puts a new filter in force (filter.h); false with *error set if not.
+  bool SetFilter(const Filter &filter, LoadError *error);
+  // See ReadFiltered() in filter.h.
+  void Filtered(uint64_t out[5]) const;
+  // Where the filter's final counts go when the kernel objects are freed
+  // (the owner reads them after close()); cleared with the owner slot.
+  void SetFilteredSink(uint64_t *sink) { filtered_sink_ = sink; }
   // The JS object is gone: free without calling back.
   void Abandon();
 
@@ -81,6 +89,7 @@ class Pump {
   Loaded loaded_;
   ring_buffer *rb_ = nullptr;
   Pump **owner_ = nullptr;
+  uint64_t *filtered_sink_ = nullptr;
   PumpOptions options_;
   uv_poll_t poll_;
   uv_timer_t timer_;

@@ -42,6 +42,8 @@ export interface NativeOpenOptions {
    * exe from /proc): the seed takeSeed() hands over.
    */
   seed: boolean;
+  /** The filter in force from the first record (absent: none). */
+  filter?: NativeFilter;
 }
 
 /**
@@ -87,6 +89,30 @@ export interface NativeTracer {
    * exe. Returned once (then undefined), so its memory goes with the caller.
    */
   takeSeed(): Buffer | undefined;
+  /**
+   * Puts a compiled filter in force, atomically (records are judged by the
+   * old one or the new one, never a mix). Throws a NativeError (operation
+   * 'filter') and leaves the old one in force if it cannot.
+   */
+  setFilter(filter: NativeFilter): void;
+  /**
+   * What the filter dropped since load: [execs, exits, forks, failed execs,
+   * processes it could not follow]. After close(), the final counts.
+   */
+  filtered(): number[];
+}
+
+/**
+ * A filter as lib/filter.ts compiles it for the kernel: `flags` of
+ * `RecordLayout.filter` (containersOnly, hostOnly) and one entry per listed
+ * value: `[kind, side, value]`, kind and side from `RecordLayout.filter`,
+ * value a number (an id, a pid), a bigint (a cgroup id) or a Buffer (a task
+ * name, a path prefix); a descendant root adds its start (`startBootNs`,
+ * 0n for any process with that pid).
+ */
+export interface NativeFilter {
+  flags: number;
+  entries: (readonly [kind: number, side: number, value: number | bigint | Buffer, startBootNs?: bigint])[];
 }
 
 /**
@@ -269,6 +295,26 @@ export interface RecordLayout {
   argvLimitMax: number;
   /** Upper bound accepted for `envLimit`. */
   envLimitMax: number;
+  /** The kernel filter's kinds, sides, flags and limits (bpf/exec_tracer.h). */
+  filter: {
+    uid: number;
+    gid: number;
+    euid: number;
+    pidNamespace: number;
+    comm: number;
+    cgroup: number;
+    filenamePrefix: number;
+    exePrefix: number;
+    descendant: number;
+    include: number;
+    exclude: number;
+    containersOnly: number;
+    hostOnly: number;
+    /** Bytes of a path prefix the kernel compares. */
+    prefixMax: number;
+    /** Bytes of a task name (comm) the kernel keeps. */
+    commMax: number;
+  };
 }
 
 export interface NativeBinding {
