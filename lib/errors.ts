@@ -146,6 +146,15 @@ export function fromNative(error: unknown, kernel: KernelIdentity = { release: r
         'tp_btf/sys_exit (Linux >= 5.5 with BTF): turn those options off here',
     });
   }
+  if (operation === 'filter') {
+    return new ExecTracerError(code === 'EOPNOTSUPP' ? 'EUNSUPPORTED' : 'EKERNEL', message, {
+      ...base,
+      hint:
+        code === 'EOPNOTSUPP'
+          ? "the filter's descendantsOf, excludeSelf and path prefixes need the BTF tracepoint tp_btf/sched_process_fork (Linux >= 5.5 with BTF): leave those keys out here"
+          : 'the kernel refused the filter: the old one stays in force; see the message',
+    });
+  }
   if (operation === 'seed') {
     return new ExecTracerError('EKERNEL', message, {
       ...base,

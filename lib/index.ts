@@ -18,6 +18,8 @@ export type {
   ProcessTable,
   ExecContextOptions,
   ExecEventsOptions,
+  ExecFilter,
+  ExecFilterKeys,
   ExecTracerDeps,
   ExecTracerErrorCode,
   ExecTracerOptions,
@@ -30,6 +32,7 @@ export type {
   NativeTracer,
   NativeOpenOptions,
   NativeError,
+  NativeFilter,
   RecordLayout,
   BatchCallback,
 } from '../types/binding.js';

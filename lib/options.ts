@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
 // Every option is checked and defaulted here, before the addon is touched.
-import type { NativeOpenOptions, RecordLayout } from '../types/binding.js';
+import type { NativeFilter, NativeOpenOptions, RecordLayout } from '../types/binding.js';
 import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
+import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './layout.js';
+import { show } from './show.js';
 
 /** Validated options, in the user's terms. */
 export interface ResolvedOptions {
@@ -20,6 +22,8 @@ export interface ResolvedOptions {
   failedExecs: boolean;
   processTable: boolean;
   exitGraceMs: number;
+  /** The filter start() applies (its shape checked; what it names is looked up then). */
+  filter?: ValidFilter;
   signal?: AbortSignal;
 }
 
@@ -51,19 +55,11 @@ const MAX_LATENCY_MS = 10_000;
 const MAX_EXIT_GRACE_MS = 600_000;
 const KNOWN = new Set([
   'argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit', 'exits', 'forks',
-  'failedExecs', 'processTable', 'exitGraceMs',
+  'failedExecs', 'processTable', 'exitGraceMs', 'filter',
 ]);
 const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (keyof ExecContextOptions)[];
 /** The parts whose path may take PATH_MAX - 1 bytes of a record. */
 const PATH_PARTS = ['exe', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (typeof CONTEXT_PARTS)[number][];
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null) return 'null';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
 
 /** `options` as a record (undefined counts as {}), with no key outside `known`. */
 function optionsObject(options: unknown, known: ReadonlySet<string>): Record<string, unknown> {
@@ -170,10 +166,18 @@ export function resolveOptions(
     exitGraceMs = o.exitGraceMs;
   }
 
+  const filter = validateFilter(o.filter, 'options.filter', layout);
+  if (filter && attach === 'tracepoint' && filterFollows(filter))
+    throw new TypeError(
+      "options.filter's descendantsOf, excludeSelf and path prefixes need attach 'tp_btf' or 'auto': " +
+        'the kernel follows processes through forks, which the classic tracepoint cannot name',
+    );
+
   const resolved: ResolvedOptions = {
     argvLimit, ringBufferSize, maxLatencyMs, attach, context, env, envLimit, exits, forks, failedExecs,
     processTable, exitGraceMs,
   };
+  if (filter) resolved.filter = filter;
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
@@ -251,7 +255,11 @@ export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
 }
 
 /** What the addon is asked for: the policy behind each knob lives here. */
-export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT): NativeOpenOptions {
+export function nativeOptions(
+  o: ResolvedOptions,
+  layout: RecordLayout = LAYOUT,
+  filter?: NativeFilter,
+): NativeOpenOptions {
   const lowLatency = o.maxLatencyMs === 0;
   const context = CONTEXT_PARTS.reduce((bits, part) => (o.context[part] ? bits | layout.context[part] : bits), 0);
   return {
@@ -272,5 +280,6 @@ export function nativeOptions(o: ResolvedOptions, layout: RecordLayout = LAYOUT)
     forks: o.forks || o.processTable,
     failedExecs: o.failedExecs,
     seed: o.processTable,
+    ...(filter && filter.entries.length + filter.flags > 0 ? { filter } : {}),
   };
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 import { EventEmitter } from 'node:events';
-import type { NativeBinding, NativeError, NativeTracer } from '../types/binding.js';
+import type { NativeBinding, NativeError, NativeTracer, RecordLayout } from '../types/binding.js';
 import type {
   ExecEvent,
   ExecEventsOptions,
   ExecFailedEvent,
+  ExecFilter,
   ExecTracerDeps,
   ExecTracerOptions,
   ExecTracerStats,
@@ -15,6 +16,7 @@ import type {
 import { loadBinding } from './binding.js';
 import { decodeRecords, envNameSet, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
+import { compileFilter, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './layout.js';
 import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { Processes } from './process-table.js';
@@ -80,7 +82,12 @@ export class ExecTracer extends EventEmitter {
   #attachKind?: 'tp_btf' | 'tracepoint';
   readonly #stats: ExecTracerStats = {
     events: 0, exits: 0, forks: 0, failedExecs: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0,
+    filtered: 0, filteredExits: 0, filteredForks: 0, filteredFailedExecs: 0, filterMisses: 0,
   };
+  /** The layout the filter compiles against: the injected binding's, else the addon's. */
+  readonly #layout: RecordLayout;
+  /** The filter in force (or that start() will apply). */
+  #filter?: ValidFilter;
   readonly #clock: Clock = { epochOffsetNs: 0n };
   /** The env allow-list as the decoder compares it, made once (not per batch). */
   readonly #envNames: ReadonlySet<string> | undefined;
@@ -105,7 +112,9 @@ export class ExecTracer extends EventEmitter {
   constructor(options?: ExecTracerOptions, deps: ExecTracerDeps = {}) {
     super();
     const binding = deps.binding;
-    this.#options = resolveOptions(options, binding?.pageSize, binding?.layout ?? LAYOUT);
+    this.#layout = binding?.layout ?? LAYOUT;
+    this.#options = resolveOptions(options, binding?.pageSize, this.#layout);
+    this.#filter = this.#options.filter;
     const env = this.#options.env;
     this.#envNames = typeof env === 'boolean' ? undefined : envNameSet(env);
     if (this.#options.processTable) this.#processes = new Processes({ graceMs: this.#options.exitGraceMs, clock: this.#clock });
@@ -157,7 +166,10 @@ export class ExecTracer extends EventEmitter {
       // The real page size is known only now for the default binding.
       if (!this.#injected) resolveOptions(this.#publicOptions(), binding.pageSize, binding.layout);
       this.#clock.epochOffsetNs = BigInt(Date.now()) * 1_000_000n - binding.bootTimeNs();
-      native = await binding.open(nativeOptions(this.#options, binding.layout));
+      // What the filter names (cgroups, processes) is looked up now, as
+      // close to the load as can be.
+      const filter = this.#filter && compileFilter(this.#filter, binding.layout);
+      native = await binding.open(nativeOptions(this.#options, binding.layout, filter));
     } catch (error) {
       this.#finish();
       throw error instanceof ExecTracerError || error instanceof RangeError ? error : fromNative(error);
@@ -211,6 +223,7 @@ export class ExecTracer extends EventEmitter {
       // events for it come before 'close'.
       native?.close();
     } finally {
+      if (native) this.#readFiltered(native);
       this.#finish();
     }
   }
@@ -223,9 +236,61 @@ export class ExecTracer extends EventEmitter {
     this.emit('close');
   }
 
-  /** Counters since start: events emitted, records lost in the kernel, batches, bytes, skipped records. */
+  /**
+   * Counters since start: events emitted, records lost in the kernel,
+   * records the filter dropped, batches, bytes, skipped records.
+   */
   stats(): ExecTracerStats {
+    if (this.#native) this.#readFiltered(this.#native);
     return { ...this.#stats };
+  }
+
+  #readFiltered(native: NativeTracer): void {
+    const [execs = 0, exits = 0, forks = 0, failed = 0, misses = 0] = native.filtered();
+    const s = this.#stats;
+    s.filtered = execs;
+    s.filteredExits = exits;
+    s.filteredForks = forks;
+    s.filteredFailedExecs = failed;
+    s.filterMisses = misses;
+  }
+
+  /**
+   * Replaces the filter (`options.filter`), atomically: every record is
+   * judged by the old filter or by the new one, never by a mix, and none
+   * by neither. Resolves once the new one is in force in the kernel;
+   * before start() it is kept for start(). `{}` removes the filter.
+   * Processes below `descendantsOf` roots are looked up again, so the
+   * subtree is whole from the moment the filter is in force.
+   * @throws TypeError | RangeError for a bad filter (naming the key);
+   *   ExecTracerError EFILTER when what it names does not exist, ECLOSED
+   *   once stopped, EUNSUPPORTED where the kernel cannot follow processes.
+   *   On any error the filter in force stays.
+   */
+  async setFilter(filter: ExecFilter): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'closed') throw closedError();
+    const valid = validateFilter(filter, 'filter', this.#layout) ?? validateFilter({}, 'filter', this.#layout)!;
+    if (this.#state === 'starting') await this.#starting;
+    const native = this.#native;
+    if (this.#state !== 'running' || !native) {
+      if (this.#state !== 'idle') throw closedError();
+      // Looked up now so a bad name fails here, and again at start().
+      compileFilter(valid, this.#layout);
+      this.#filter = valid;
+      return;
+    }
+    const compiled = compileFilter(valid, this.#layout);
+    try {
+      native.setFilter(compiled);
+    } catch (error) {
+      throw fromNative(error);
+    }
+    this.#filter = valid;
+  }
+
+  /** The filter in force, as validated (undefined: none). */
+  get filter(): ExecFilter | undefined {
+    return this.#filter;
   }
 
   #onBatch(batch: Buffer, droppedTotal: number): void {

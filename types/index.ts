@@ -510,9 +510,94 @@ export interface ExecTracerOptions {
    * @default 16384
    */
   envLimit?: number;
+  /**
+   * Report only what this filter keeps, judged in the kernel (see
+   * `ExecFilter`). Default: everything. Change it while running with
+   * `tracer.setFilter()`.
+   */
+  filter?: ExecFilter;
 }
 
 /** Extra wiring for `new ExecTracer(options, { binding })`. */
+/**
+ * The keys a filter can list. Each key is optional; a listed key is a list
+ * of values, any of which matches (OR). Lists may not be empty: omit the key.
+ */
+export interface ExecFilterKeys {
+  /** Real user ids (`uid`). At most 256. */
+  uids?: readonly number[];
+  /** Real group ids (`gid`). At most 256. */
+  gids?: readonly number[];
+  /** Effective user ids (`euid`: setuid programs run as their owner). At most 256. */
+  euids?: readonly number[];
+  /** Exact task names (`comm`: at most 15 bytes, as the kernel keeps them). At most 256. */
+  comms?: readonly string[];
+  /**
+   * Prefixes of the path of the binary that runs (`exe`, symlinks resolved),
+   * compared byte by byte: end one with `/` to mean a directory. Absolute,
+   * at most 252 bytes each, at most 64.
+   */
+  exePrefixes?: readonly string[];
+  /**
+   * Prefixes of the path exactly as passed to exec (`filename`: may be
+   * relative, or a symlink). At most 252 bytes each, at most 64.
+   */
+  filenamePrefixes?: readonly string[];
+  /**
+   * Cgroup v2 cgroups, and everything below them (a process in a child
+   * cgroup matches): a path as `event.cgroup` shows it
+   * (`'/system.slice/docker-<id>.scope'`), a path under the cgroup2 mount
+   * (`'/sys/fs/cgroup/kubepods.slice/…'`), or an id (`event.cgroupId`). A
+   * path must exist when the filter is applied. At most 256.
+   */
+  cgroups?: readonly (string | number | bigint)[];
+  /** Pid namespaces, by inode number (`event.namespaces.pid`). At most 256. */
+  pidNamespaces?: readonly number[];
+  /**
+   * Processes whose whole subtree matches: each listed process, every
+   * process below it when the filter is applied, and every process forked
+   * below it later, followed in the kernel (a grandchild stays in the
+   * subtree when its parent exits and it re-parents). A pid, or a
+   * `processId` (which must still name a live process). At most 64.
+   */
+  descendantsOf?: readonly (number | string)[];
+}
+
+/**
+ * What the tracer reports, decided in the kernel before any argv,
+ * environment or path is read: records the filter drops cost almost
+ * nothing and are counted in `stats().filtered` (and its siblings), never
+ * as lost. Listed keys combine with AND; `exclude` drops what any of its
+ * keys matches. Every record type is judged (exec, exit, fork, failed
+ * exec), so a filtered-out process's exit is not reported either.
+ *
+ * ```ts
+ * // One container, by its cgroup, except its shells:
+ * { cgroups: ['/system.slice/docker-3f2a….scope'], exclude: { comms: ['sh', 'bash'] } }
+ * // One subtree, as it grows:
+ * { descendantsOf: [buildPid] }
+ * ```
+ */
+export interface ExecFilter extends ExecFilterKeys {
+  /** Only processes in a pid namespace other than the host's (containers, sandboxes). */
+  containersOnly?: boolean;
+  /** Only processes in the host's (the initial) pid namespace. */
+  hostOnly?: boolean;
+  /**
+   * Leave out this Node process and every process it starts, and their
+   * descendants (default `false`: a program sees the processes it spawns).
+   * "Self" is the process that owns the tracer (all its threads, worker
+   * threads included) and its subtree as `descendantsOf` follows one:
+   * children it had when the filter was applied and every process forked
+   * below it since, wherever they re-parent. Not covered: processes it
+   * merely asks another process to start (a systemd unit, `docker run`,
+   * an ssh command on this host), which are not its descendants.
+   */
+  excludeSelf?: boolean;
+  /** Records matching any of these keys are dropped, e.g. `{ comms: ['sh'] }` for everything but sh. */
+  exclude?: ExecFilterKeys;
+}
+
 export interface ExecTracerDeps {
   /** The native binding; defaults to the addon shipped with the package. */
   binding?: NativeBinding;
@@ -539,6 +624,20 @@ export interface ExecTracerStats {
    * object than this JavaScript layer knows), skipped.
    */
   unknownRecords: number;
+  /** Exec records the filter dropped in the kernel (not lost: they were not asked for). */
+  filtered: number;
+  /** Exit records the filter dropped. */
+  filteredExits: number;
+  /** Fork records the filter dropped (counted only with `forks: true`). */
+  filteredForks: number;
+  /** Failed-exec records the filter dropped (counted only with `failedExecs: true`). */
+  filteredFailedExecs: number;
+  /**
+   * Processes the filter could not follow because its kernel map was full
+   * (65,536 processes at once): their descent and path-prefix verdicts are
+   * unknown, so they may be judged wrongly. 0 unless the host runs that many.
+   */
+  filterMisses: number;
 }
 
 /**
@@ -557,6 +656,8 @@ export interface ExecTracerStats {
  * - `'EABORTED'`: `options.signal` aborted a start().
  * - `'ENOADDON'`: no native addon loads on this platform.
  * - `'EDECODE'`: a batch held a record that did not fit its own sizes.
+ * - `'EFILTER'`: a filter names something that does not exist (a cgroup path, a
+ *   process): the message names the key; nothing was applied.
  */
 export type ExecTracerErrorCode =
   | 'EPERM'
@@ -569,7 +670,8 @@ export type ExecTracerErrorCode =
   | 'ECLOSED'
   | 'EABORTED'
   | 'ENOADDON'
-  | 'EDECODE';
+  | 'EDECODE'
+  | 'EFILTER';
 
 /** Options of `tracer.events()`. */
 export interface ExecEventsOptions {

@@ -9,6 +9,7 @@ import type {
   NativeError,
   NativeOpenOptions,
   NativeTracer,
+  NativeFilter,
 } from '../../types/binding.js';
 import { LAYOUT } from '../../lib/layout.js';
 
@@ -401,6 +402,23 @@ export class MockTracer implements NativeTracer {
     this.seed = undefined;
     return seed;
   }
+
+  /** The filters put in force, in order (open()'s first, when it had one). */
+  readonly filters: NativeFilter[] = [];
+  /** What filtered() reports: [execs, exits, forks, failed execs, misses]. */
+  filteredCounts = [0, 0, 0, 0, 0];
+  /** When set, setFilter() throws it (the kernel refusing the filter). */
+  filterError?: NativeError;
+
+  setFilter(filter: NativeFilter): void {
+    if (this.closed) throw nativeError('EBADF', 9, 'filter');
+    if (this.filterError) throw this.filterError;
+    this.filters.push(filter);
+  }
+
+  filtered(): number[] {
+    return [...this.filteredCounts];
+  }
 }
 
 export class MockBinding implements NativeBinding {
@@ -427,6 +445,7 @@ export class MockBinding implements NativeBinding {
     if (this.openError) throw this.openError;
     const tracer = new MockTracer();
     if (options.seed) tracer.seed = Buffer.concat(this.seedRecords);
+    if (options.filter) tracer.filters.push(options.filter);
     if (this.startError) tracer.startError = this.startError;
     this.opened.push(tracer);
     return tracer;

@@ -111,7 +111,9 @@ describe('lost and stats', () => {
     binding.current.flush();
     expect(lost).toEqual([5, 2]);
     const record = encodeExecRecord();
-    expect(tracer.stats()).toEqual({ events: 4, exits: 0, forks: 0, failedExecs: 0, lost: 7, batches: 4, bytes: 4 * record.length, unknownRecords: 0 });
+    expect(tracer.stats()).toEqual({ events: 4, exits: 0, forks: 0, failedExecs: 0, lost: 7, batches: 4, bytes: 4 * record.length, unknownRecords: 0,
+      filtered: 0, filteredExits: 0, filteredForks: 0, filteredFailedExecs: 0, filterMisses: 0,
+    });
     await tracer.stop();
   });
 
