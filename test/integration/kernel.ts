@@ -3,7 +3,7 @@
 // Shared by the real-kernel tests: whether they can run here (and the rule
 // that under CI=true they must), the fixtures they compile, and ways to watch
 // what the kernel holds.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { NativeBinding } from '../../types/binding.js';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 
 import { root } from '../helpers/process.js';
+import { tsEntryArgs } from '../helpers/ts-entry.js';
 
 export { root, run, type RunResult } from '../helpers/process.js';
 
@@ -119,15 +120,21 @@ export function kernelObjects(): KernelObjects {
   return { progs: count('prog'), maps: count('map'), links: count('link') };
 }
 
-/** Our programs a tracer with default options attaches: exec and exit. */
-export const PROGRAMS_PER_TRACER = 2;
+/**
+ * Our programs a tracer with default options loads: exec and exit, which it
+ * attaches, and fork and the filter's seeding iterator, loaded so that a
+ * filter set later can follow processes.
+ */
+export const PROGRAMS_PER_TRACER = 4;
+/** The links a tracer with default options holds: exec and exit. */
+export const LINKS_PER_TRACER = 2;
 
-/** How many of the kernel's BPF programs are ours (exec, exit, fork, failed exec, seed; either hook). */
+/** How many of the kernel's BPF programs are ours (exec, exit, fork, failed exec, seeds; either hook). */
 export function ourPrograms(): number {
   const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
     name?: string;
   }[];
-  return progs.filter((p) => /^(handle_(exec|exit|fork)_(btf|tp)|handle_failed_btf|seed_tasks)$/.test(p.name ?? '')).length;
+  return progs.filter((p) => /^(handle_(exec|exit|fork)_(btf|tp)|handle_failed_btf|seed_tasks|seed_filter)$/.test(p.name ?? '')).length;
 }
 
 /**
@@ -176,4 +183,45 @@ export async function traceDuring(
     await tracer.stop();
   }
   return { events, tracer };
+}
+
+/** The tracing child process the lifecycle and filter suites drive (test/fixtures/trace-child.ts). */
+export const child = join(root, 'test', 'fixtures', 'trace-child.ts');
+
+/** Runs trace-child with `args`; `next()` resolves with each line it prints. */
+export function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next: () => Promise<string> } {
+  const proc = spawn(process.execPath, [...tsEntryArgs(child), ...args], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  const seen: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let buffered = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      seen.push(line);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      const line = lines.shift();
+      if (line !== undefined) return resolve(line);
+      const timer = setTimeout(
+        () => reject(new Error(`no line from trace-child ${args.join(' ')} within ${patience(20)} s (so far: ${JSON.stringify(seen)})`)),
+        patience(20_000),
+      );
+      waiters.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+  return { proc, lines, next };
 }

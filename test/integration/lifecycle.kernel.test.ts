@@ -4,54 +4,13 @@
 // not when the process is killed, not when a worker thread is torn down
 // without stop(). These count kernel-wide BPF objects, so this suite must not
 // run beside another that loads tracers (vitest runs files one at a time).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
 import {
-  eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, PROGRAMS_PER_TRACER, patience, realBinding, root, run, scaled, uniqueTag,
+  child, eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, PROGRAMS_PER_TRACER, LINKS_PER_TRACER, patience, realBinding, root, run, scaled, startChild, uniqueTag,
 } from './kernel.js';
-
-const child = join(root, 'test', 'fixtures', 'trace-child.ts');
-
-function startChild(args: string[]): { proc: ChildProcess; lines: string[]; next: () => Promise<string> } {
-  const proc = spawn(process.execPath, [...tsEntryArgs(child), ...args], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  const seen: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
-  let buffered = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      seen.push(line);
-      const waiter = waiters.shift();
-      if (waiter) waiter(line);
-      else lines.push(line);
-    }
-  });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      const line = lines.shift();
-      if (line !== undefined) return resolve(line);
-      const timer = setTimeout(
-        () => reject(new Error(`no line from trace-child ${args.join(' ')} within ${patience(20)} s (so far: ${JSON.stringify(seen)})`)),
-        patience(20_000),
-      );
-      waiters.push((l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-    });
-  return { proc, lines, next };
-}
 
 describe.skipIf(!kernel)('kernel object lifecycle', () => {
   const cycles = scaled(100, 10);
@@ -70,7 +29,7 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
       if (i === 0) {
         const during = kernelObjects();
         expect(during.progs).toBe(objects.progs + PROGRAMS_PER_TRACER);
-        expect(during.links).toBe(objects.links + PROGRAMS_PER_TRACER);
+        expect(during.links).toBe(objects.links + LINKS_PER_TRACER);
         expect(during.maps).toBeGreaterThan(objects.maps);
       }
       await tracer.stop();
