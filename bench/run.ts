@@ -3,13 +3,18 @@
 // exec-tracer side by side with libbpf-tools execsnoop and bpftrace's
 // execsnoop.bt, all three attached during the same tagged exec storm; then
 // exec-tracer with each part of its context alone, none and all, each beside
-// execsnoop in a storm of its own; then exec-tracer alone for latency, start-up, idle cost
-// and decode ceiling.
+// execsnoop in a storm of its own; then exec-tracer with filters (what an
+// exec the filter drops costs), likewise; then exec-tracer alone for latency,
+// start-up, idle cost and decode ceiling.
 // Not a test: it asserts nothing, it measures and says which targets were met.
-//   npm run bench            (as root)
+//   npm run bench                         (as root)
+//   BENCH_ONLY=filters npm run bench      the filter rows alone, beside the
+//                                         default's row they compare with (a
+//                                         minute or two); written to
+//                                         bench/out/results-filters.{md,json}
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCeiling } from './decode.js';
@@ -209,6 +214,10 @@ async function tracerProc(args: string[], whileRunning?: () => Promise<void>): P
 interface ToolRow {
   tool: string;
   hooks: string;
+  /** Execs of the storm(s) (the main storm's and a background one's) that the per-exec figures are over. */
+  execs: number;
+  /** How long the main storm took. */
+  stormSeconds: number;
   /** The exec program(s) alone. */
   bpfNsPerExec: number;
   bpfNsPerRun: number;
@@ -225,6 +234,9 @@ interface ToolRow {
   seen: number;
   duplicates: number;
   lost: number;
+  /** exec-tracer's stats().filtered and .filteredExits across the storm alone (null for the other tools). */
+  filtered: number | null;
+  filteredExits: number | null;
   peakRssMiB: number;
 }
 
@@ -277,24 +289,127 @@ const CONTEXT_VARIANTS = [
   ['the default and processTable: true', { processTable: true }],
   ['the default and failedExecs: true', { failedExecs: true }],
 ] as const;
+const DEFAULT_VARIANT = 'context: true (the default)';
 /** The row a variant's cost is measured over: the environment's over the default. */
 const baselineOf = (variant: string) =>
-  variant.startsWith('the default and') ? 'context: true (the default)' : 'context: false';
+  variant.startsWith('the default and') ? DEFAULT_VARIANT : 'context: false';
 const perRun = (ns: number, runs: number) => (runs > 0 ? ns / runs : 0);
 
-/** One tagged storm with `tools` attached; a row per tool. */
-async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]> {
+/**
+ * exec-tracer with a filter (options.filter, decided in the kernel before
+ * argv, environment or paths are read), each in a storm of its own beside
+ * execsnoop as the context variants are. Two reject every exec of the storm,
+ * one at the first and cheapest check (uid), one by task name; the third
+ * keeps 1 %: a copy of /bin/true named `etkeep`, run GENERATED / 100 times
+ * by a second, paced storm over the same period.
+ */
+const KEEP_COMM = 'etkeep';
+const KEEP_EXECS = GENERATED / 100;
+const FILTER_VARIANTS = [
+  { variant: 'uids: [4242] (no exec has it: rejected at the first check)', options: { filter: { uids: [4242] } }, keep: false },
+  { variant: "exclude: { comms: ['true'] } (rejected by task name)", options: { filter: { exclude: { comms: ['true'] } } }, keep: false },
+  { variant: `comms: ['${KEEP_COMM}'] (keeps the 1 % storm beside it)`, options: { filter: { comms: [KEEP_COMM] } }, keep: true },
+] as const;
+
+interface FilterRow {
+  variant: string;
+  tracer: ToolRow;
+  execsnoop: ToolRow;
+  /** Records the filter must drop across the storm's window, and the tagged execs it must keep. */
+  expectedFiltered: number;
+  expectedSeen: number;
+}
+
+async function measureFilters(storm: string, stormSeconds: number): Promise<FilterRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-bench-'));
+  const keep = join(dir, KEEP_COMM);
+  copyFileSync('/bin/true', keep);
+  chmodSync(keep, 0o755);
+  // Paced to last about as long as the main storm (its last one, beside the
+  // default), the time of each exec itself taken off its interval.
+  const intervalUs = Math.max(0, Math.round((stormSeconds * 1e6) / KEEP_EXECS) - 1000);
+  const rows: FilterRow[] = [];
+  try {
+    for (const { variant, options, keep: keeps } of FILTER_VARIANTS) {
+      const extra: ExtraStorm | undefined = keeps
+        ? { execs: KEEP_EXECS, args: (tag) => ['1', String(KEEP_EXECS), `${tag}-keep`, keep, String(intervalUs)] }
+        : undefined;
+      const [tracer, execsnoop] = await measureStorm(storm, [execTracer(`${FULL}, filter ${variant}`, options), EXECSNOOP], extra);
+      // In the window: the storm's execs of /bin/true, and the launcher's own
+      // exec (comm "storm", uid 0), once per storm run, unless the filter
+      // drops by the name "true" only. The 1 % storm's execs are tagged
+      // TAG-keep-…, which the tracer counts and execsnoop's column does not.
+      const launchers = keeps ? 2 : 1;
+      const expectedFiltered = 'exclude' in options.filter ? GENERATED : GENERATED + launchers;
+      rows.push({ variant, tracer: tracer!, execsnoop: execsnoop!, expectedFiltered, expectedSeen: keeps ? KEEP_EXECS : 0 });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** The filter's counters of each exec-tracer now (asked on its stdin, answered once read); null for other tools. */
+async function marks(tracers: Tracer[]): Promise<({ filtered: number; filteredExits: number } | null)[]> {
+  const answers = [];
+  for (const t of tracers) {
+    if (!isExecTracer(t)) {
+      answers.push(null);
+      continue;
+    }
+    const n = (t.stdout.match(/"mark":/g) ?? []).length + 1;
+    t.proc.stdin!.write('mark\n');
+    const deadline = Date.now() + 10_000;
+    let line: string | undefined;
+    while ((line = t.stdout.split('\n').find((l) => l.startsWith(`{"mark":${n},`))) === undefined) {
+      if (Date.now() > deadline || t.proc.exitCode !== null) throw new Error(`${t.name} did not answer mark ${n}: ${t.stderr}`);
+      await sleep(10);
+    }
+    answers.push(JSON.parse(line) as { filtered: number; filteredExits: number });
+  }
+  return answers;
+}
+
+/** A second storm run beside the main one, in the background over the same period. */
+interface ExtraStorm {
+  /** Its arguments to the storm fixture, given the tag of the main storm. */
+  args: (tag: string) => string[];
+  /** How many execs it makes. */
+  execs: number;
+}
+
+/**
+ * One tagged storm with `tools` attached; a row per tool. Per-exec figures
+ * are over the storm's execs, and `extra`'s when given. The filter's
+ * counters are read just inside the window, so the storm's launcher is in
+ * them but none of the bench's own bpftool runs.
+ */
+async function measureStorm(storm: string, tools: ToolSpec[], extra?: ExtraStorm): Promise<ToolRow[]> {
   const tag = `bench${Date.now().toString(36)}`;
   const tracers = tools.map((t) => t.start(tag));
+  const execs = GENERATED + (extra?.execs ?? 0);
   try {
     for (const t of tracers) await untilAttached(t);
     await sleep(500);
-    const before = tracers.map((t) => ({ bpf: progsOf(t.proc.pid!), cpu: cpuNs(t.proc.pid!) }));
+    const bpfBefore = tracers.map((t) => progsOf(t.proc.pid!));
+    const marksBefore = await marks(tracers);
+    const before = tracers.map((t, i) => ({ bpf: bpfBefore[i]!, cpu: cpuNs(t.proc.pid!) }));
+    let background: Promise<string> | undefined;
+    if (extra) {
+      const p = spawn(storm, extra.args(tag), { stdio: ['ignore', 'pipe', 'inherit'] });
+      let said = '';
+      p.stdout.on('data', (d) => (said += d));
+      background = new Promise((resolve) => p.once('close', () => resolve(said)));
+    }
     const result = sh(storm, [String(STORM.spawners), String(STORM.perSpawner), tag]);
     console.log(`storm (${tools.map((t) => t.name).join(', ')}): ${result.trim()}`);
+    if (background) console.log(`  beside it: ${(await background).trim()}`);
     await sleep(1500); // every tool drains at its own pace
-    const after = tracers.map((t) => ({ bpf: progsOf(t.proc.pid!), cpu: cpuNs(t.proc.pid!), rss: peakRssKiB(t.proc.pid!) }));
+    const cpuAfter = tracers.map((t) => cpuNs(t.proc.pid!));
+    const marksAfter = await marks(tracers);
+    const after = tracers.map((t, i) => ({ bpf: progsOf(t.proc.pid!), cpu: cpuAfter[i]!, rss: peakRssKiB(t.proc.pid!) }));
     for (const t of tracers) await stopTracer(t);
+    const stormSeconds = Number(/seconds=([\d.]+)/.exec(result)?.[1]);
 
     return tracers.map((t, i) => {
       writeFileSync(join(out, `${t.name.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')}.out`), t.stdout);
@@ -308,21 +423,27 @@ async function measureStorm(storm: string, tools: ToolSpec[]): Promise<ToolRow[]
         counted = { ...countTags(t.stdout, tag), lost: lostReported(t) };
       }
       const runs = a.bpf.runCnt - b.bpf.runCnt;
+      const m0 = marksBefore[i];
+      const m1 = marksAfter[i];
       return {
         tool: t.name,
         hooks: t.hooks,
-        bpfNsPerExec: (a.bpf.runTimeNs - b.bpf.runTimeNs) / GENERATED,
+        execs,
+        stormSeconds,
+        bpfNsPerExec: (a.bpf.runTimeNs - b.bpf.runTimeNs) / execs,
         bpfNsPerRun: runs > 0 ? (a.bpf.runTimeNs - b.bpf.runTimeNs) / runs : 0,
-        exitNsPerProcess: (a.bpf.exitNs - b.bpf.exitNs) / GENERATED,
+        exitNsPerProcess: (a.bpf.exitNs - b.bpf.exitNs) / execs,
         exitNsPerRun: perRun(a.bpf.exitNs - b.bpf.exitNs, a.bpf.exitRuns - b.bpf.exitRuns),
-        forkNsPerProcess: (a.bpf.forkNs - b.bpf.forkNs) / GENERATED,
+        forkNsPerProcess: (a.bpf.forkNs - b.bpf.forkNs) / execs,
         forkNsPerRun: perRun(a.bpf.forkNs - b.bpf.forkNs, a.bpf.forkRuns - b.bpf.forkRuns),
-        failedNsPerExec: (a.bpf.failedNs - b.bpf.failedNs) / GENERATED,
+        failedNsPerExec: (a.bpf.failedNs - b.bpf.failedNs) / execs,
         failedNsPerRun: perRun(a.bpf.failedNs - b.bpf.failedNs, a.bpf.failedRuns - b.bpf.failedRuns),
-        cpuUsPerExec: (a.cpu - b.cpu) / GENERATED / 1000,
+        cpuUsPerExec: (a.cpu - b.cpu) / execs / 1000,
         seen: counted.seen,
         duplicates: counted.duplicates,
         lost: counted.lost,
+        filtered: m0 && m1 ? m1.filtered - m0.filtered : null,
+        filteredExits: m0 && m1 ? m1.filteredExits - m0.filteredExits : null,
         peakRssMiB: a.rss / 1024,
       };
     });
@@ -449,8 +570,72 @@ async function latency(storm: string, maxLatencyMs: number) {
 
 const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 
+/** A target: name, measured, limit (met when measured ≤ it; null: reported, not targeted), unit. */
+type Target = readonly [string, number, number | null, string];
+
+function targetsTable(targets: readonly Target[]): string[] {
+  const md = ['### Targets', '', '| target | measured | met |', '| --- | ---: | :---: |'];
+  for (const [name, value, limit, unit] of targets) {
+    const shown = unit === 'events/s' ? (-value).toLocaleString('en-US') : `${fmt(value, unit === 'ratio' ? 3 : 2)}`;
+    const met = limit === null ? 'reported' : value <= limit ? 'yes' : `**no** (limit ${unit === 'events/s' ? (-limit).toLocaleString('en-US') : limit})`;
+    md.push(`| ${name} | ${shown} ${unit === 'ratio' ? '×' : unit} | ${met} |`);
+  }
+  return md;
+}
+
+function report(md: string[], name: string, json: object): void {
+  const markdown = md.join('\n');
+  writeFileSync(join(out, `${name}.md`), `${markdown}\n`);
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\n${markdown}\n\n(written to bench/out/${name}.md and bench/out/${name}.json)`);
+}
+
+/** The filters' section and targets, against the default's row (no filter, its own storm). */
+function filtersPart(filterRows: FilterRow[], def: ContextRow): { markdown: string[]; targets: Target[] } {
+  const ratio = (c: { tracer: ToolRow; execsnoop: ToolRow }) => c.tracer.bpfNsPerExec / c.execsnoop.bpfNsPerExec;
+  const [uids, comms, keep] = filterRows as [FilterRow, FilterRow, FilterRow];
+  const md = ['### Filters: what an exec the filter drops costs', ''];
+  md.push(
+    `Each filter in a storm of its own (${GENERATED} execs of /bin/true from ${STORM.spawners} spawners) beside execsnoop, ` +
+      `bpf_stats on, as the options.context rows are; "no filter" is the \`${DEFAULT_VARIANT}\` row, measured so. The 1 % row\'s storm has a second one ` +
+      `beside it: ${KEEP_EXECS} execs of a copy of /bin/true named \`${KEEP_COMM}\`, from one spawner paced over the same period; its ` +
+      `figures are per exec of both (${keep.tracer.execs}). Filtered: \`stats().filtered\` across the storm's window (read from the ` +
+      'tracer just inside it), which the filter must drop: the storm\'s execs and, unless it drops by the name `true` alone, each ' +
+      'storm launcher\'s own exec; more is other execs on the host meanwhile.',
+    '',
+  );
+  md.push('| exec-tracer with | exec program BPF ns / exec | execsnoop BPF ns / exec | × execsnoop | exit program ns / process | tracer CPU µs / exec | seen (tagged) | filtered: execs (expected) | filtered exits | lost |');
+  md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  md.push(`| no filter (${def.variant}) | ${fmt(def.tracer.bpfNsPerExec, 0)} | ${fmt(def.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(def), 3)} | ${fmt(def.tracer.exitNsPerProcess, 0)} | ${fmt(def.tracer.cpuUsPerExec, 2)} | ${def.tracer.seen} / ${GENERATED} | ${def.tracer.filtered ?? 'n/a'} (0) | ${def.tracer.filteredExits ?? 'n/a'} | ${def.tracer.lost} |`);
+  for (const f of filterRows) {
+    const got = f.tracer.filtered ?? NaN;
+    const off = got - f.expectedFiltered;
+    const note = off === 0 ? '' : off > 0 ? ` **+${off}: other execs on the host**` : ` **${off}: the filter let storm execs through**`;
+    const seenNote = f.tracer.seen === f.expectedSeen ? '' : ' **≠**';
+    md.push(`| filter ${f.variant} | ${fmt(f.tracer.bpfNsPerExec, 0)} | ${fmt(f.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(f), 3)} | ${fmt(f.tracer.exitNsPerProcess, 0)} | ${fmt(f.tracer.cpuUsPerExec, 2)} | ${f.tracer.seen} / ${f.expectedSeen}${seenNote} | ${got} (${f.expectedFiltered})${note} | ${f.tracer.filteredExits ?? 'n/a'} | ${f.tracer.lost} |`);
+  }
+  const cpuFraction = keep.tracer.cpuUsPerExec / def.tracer.cpuUsPerExec;
+  md.push(
+    '',
+    `With the filter keeping 1 % the tracer process used ${fmt(keep.tracer.cpuUsPerExec, 2)} µs of CPU per exec, against ` +
+      `${fmt(def.tracer.cpuUsPerExec, 2)} µs with no filter: ${fmt(cpuFraction, 3)} × (it kept ${keep.tracer.seen} of ` +
+      `${keep.tracer.execs} execs). An exec rejected at the uid check cost ${fmt(uids.tracer.bpfNsPerExec, 0)} ns of BPF time ` +
+      `(${fmt(ratio(uids), 3)} × execsnoop's), one rejected by task name ${fmt(comms.tracer.bpfNsPerExec, 0)} ns (${fmt(ratio(comms), 3)} ×).`,
+    '',
+  );
+  const targets: Target[] = [
+    ['BPF time per exec the filter rejects ≤ 0.05 × execsnoop (uids: the first check)', ratio(uids), 0.05, 'ratio'],
+    ['BPF time per exec the filter rejects, by task name (exclude comms)', ratio(comms), null, 'ratio'],
+    ['tracer CPU per exec, a filter keeping 1 % of a storm, × no filter\'s', cpuFraction, null, 'ratio'],
+  ];
+  return { markdown: md, targets };
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  const only = process.env.BENCH_ONLY ?? '';
+  if (only !== '' && only !== 'filters') throw new Error(`BENCH_ONLY=${only}: the one part that runs alone is 'filters'`);
+  const filtersOnly = only === 'filters';
   ensureTools();
   const storm = buildFixture('storm');
   const statsWas = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
@@ -463,21 +648,35 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
-  let rows: ToolRow[];
-  let syscalls: SyscallCost;
+  let rows: ToolRow[] = [];
+  let syscalls: SyscallCost | undefined;
   const contextRows: ContextRow[] = [];
+  let filterRows: FilterRow[];
   try {
-    rows = await measureStorm(storm, [execTracer(FULL), EXECSNOOP, BPFTRACE]);
+    if (!filtersOnly) rows = await measureStorm(storm, [execTracer(FULL), EXECSNOOP, BPFTRACE]);
     for (const [variant, context] of CONTEXT_VARIANTS) {
+      if (filtersOnly && variant !== DEFAULT_VARIANT) continue; // the filters' baseline alone
       const [tracer, execsnoop] = await measureStorm(storm, [execTracer(`${FULL}, ${variant}`, context), EXECSNOOP]);
       contextRows.push({ variant, tracer: tracer!, execsnoop: execsnoop! });
     }
-    syscalls = await syscallCost(buildFixture('syscalls', 'bench'), (on) =>
-      writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0'));
+    const defaultRow = contextRows.find((c) => c.variant === DEFAULT_VARIANT)!;
+    filterRows = await measureFilters(storm, defaultRow.tracer.stormSeconds);
+    if (!filtersOnly)
+      syscalls = await syscallCost(buildFixture('syscalls', 'bench'), (on) =>
+        writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0'));
   } finally {
     restore();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+  const machine = `${sh('uname', ['-r']).trim()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
+  const defaultRow = contextRows.find((c) => c.variant === DEFAULT_VARIANT)!;
+  const filters = filtersPart(filterRows, defaultRow);
+  if (filtersOnly) {
+    const md = [`Run ${new Date().toISOString()} on ${machine}; command: \`BENCH_ONLY=filters npm run bench\` (as root).`, ''];
+    md.push(...filters.markdown, ...targetsTable(filters.targets));
+    report(md, 'results-filters', { date: new Date().toISOString(), machine, generated: GENERATED, contextRows, filterRows });
+    return;
   }
   const bareRss = (await bareNodeRssKiB()) / 1024;
   const latDefault = await latency(storm, 10);
@@ -492,9 +691,10 @@ async function main(): Promise<void> {
   const ratio = (c: ContextRow) => c.tracer.bpfNsPerExec / c.execsnoop.bpfNsPerExec;
   const bare = contextRows[0]!;
   const allExecTracers = [et, ...contextRows.map((c) => c.tracer)];
-  const targets = [
+  const targets: Target[] = [
     ['BPF time per exec, full context (default) ≤ 0.25 × execsnoop', et.bpfNsPerExec / es.bpfNsPerExec, 0.25, 'ratio'],
     ['BPF time per exec, context: false ≤ 0.15 × execsnoop (its own storm)', ratio(bare), 0.15, 'ratio'],
+    ...filters.targets,
     ['tracer CPU per exec ≤ 0.2 × execsnoop', et.cpuUsPerExec / es.cpuUsPerExec, 0.2, 'ratio'],
     [`lost in a ${GENERATED}-exec storm, 8 spawners = 0 (every exec-tracer)`,
       Math.max(...allExecTracers.map((r) => r.lost + (GENERATED - r.seen))), 0, 'execs'],
@@ -505,9 +705,8 @@ async function main(): Promise<void> {
     ['decode-and-emit ≥ 1,000,000 events/s', -decode[0]!.eventsPerSecond, -1_000_000, 'events/s'],
     ['idle CPU ≤ 0.5 % of a core', idle.cpuPercentOfCore ?? Infinity, 0.5, '%'],
     ['peak RSS ≤ 20 MiB above bare node', et.peakRssMiB - bareRss, 20, 'MiB'],
-  ] as const;
+  ];
 
-  const machine = `${sh('uname', ['-r']).trim()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
   const md: string[] = [];
   md.push(`Run ${new Date().toISOString()} on ${machine}; command: \`npm run bench\` (as root).`, '');
   md.push(`### The same storm, all three attached: ${GENERATED} execs from ${STORM.spawners} spawners`, '');
@@ -532,15 +731,17 @@ async function main(): Promise<void> {
     md.push(`| ${c.variant} | ${fmt(c.tracer.bpfNsPerExec, 0)} | ${fmt(c.execsnoop.bpfNsPerExec, 0)} | ${fmt(ratio(c), 3)} | ${part} | ${fmt(c.tracer.exitNsPerProcess, 0)} | ${fork} | ${failed} | ${fmt(c.tracer.cpuUsPerExec, 1)} | ${c.tracer.seen} / ${GENERATED} | ${c.tracer.lost} |`);
   }
   md.push('');
-  const over = (ns: number) => `${fmt(ns, 1)} ns (+${fmt(ns - syscalls.withoutNs, 1)})`;
+  const sc = syscalls!;
+  const over = (ns: number) => `${fmt(ns, 1)} ns (+${fmt(ns - sc.withoutNs, 1)})`;
   md.push(
     `failedExecs: tp_btf/sys_exit runs at the return of every syscall on the host. A getppid(2) loop (bench/syscalls.c, best of 7 ` +
-      `rounds; ${syscalls.rounds} alternated rounds, median; bpf_stats off) took ${fmt(syscalls.withoutNs, 1)} ns per call alone, ` +
-      `${over(syscalls.defaultNs)} with exec-tracer's defaults, ${over(syscalls.withNs)} with failedExecs, and ${over(syscalls.execsnoopNs)} ` +
+      `rounds; ${sc.rounds} alternated rounds, median; bpf_stats off) took ${fmt(sc.withoutNs, 1)} ns per call alone, ` +
+      `${over(sc.defaultNs)} with exec-tracer's defaults, ${over(sc.withNs)} with failedExecs, and ${over(sc.execsnoopNs)} ` +
       `with execsnoop (its syscalls/sys_{enter,exit}_execve tracepoints) instead. The program's own run time: ` +
-      `${fmt(syscalls.bpfNsPerRun, 1)} ns per syscall (bpf_stats on, which adds two clock reads per run).`,
+      `${fmt(sc.bpfNsPerRun, 1)} ns per syscall (bpf_stats on, which adds two clock reads per run).`,
     '',
   );
+  md.push(...filters.markdown);
   md.push('### processTable: the seed at start()', '');
   md.push('| host | processes in the table | start() → attached and seeded: median (min–max of 5) | heap held by the table | RSS growth |');
   md.push('| --- | ---: | ---: | ---: | ---: |');
@@ -554,18 +755,12 @@ async function main(): Promise<void> {
   md.push(`| start() → attached: median (min–max of 10) | ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}) |`);
   md.push(`| idle CPU over ${fmt(idle.seconds, 0)} s | ${fmt(idle.cpuPercentOfCore, 3)} % of a core |`);
   for (const d of decode) md.push(`| decode-and-emit, listener ${d.listener} (${d.recordBytes}-byte records) | ${d.eventsPerSecond.toLocaleString('en-US')} events/s |`);
-  md.push('', '### Targets', '', '| target | measured | met |', '| --- | ---: | :---: |');
-  for (const [name, value, limit, unit] of targets) {
-    const shown = unit === 'events/s' ? (-value).toLocaleString('en-US') : `${fmt(value, unit === 'ratio' ? 3 : 2)}`;
-    md.push(`| ${name} | ${shown} ${unit === 'ratio' ? '×' : unit} | ${value <= limit ? 'yes' : `**no** (limit ${unit === 'events/s' ? (-limit).toLocaleString('en-US') : limit})`} |`);
-  }
-  const markdown = md.join('\n');
-  writeFileSync(join(out, 'results.md'), `${markdown}\n`);
-  writeFileSync(
-    join(out, 'results.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, generated: GENERATED, rows, contextRows, bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode, syscalls, seed }, null, 2)}\n`,
-  );
-  console.log(`\n${markdown}\n\n(written to bench/out/results.md and bench/out/results.json)`);
+  md.push('');
+  md.push(...targetsTable(targets));
+  report(md, 'results', {
+    date: new Date().toISOString(), machine, generated: GENERATED, rows, contextRows, filterRows,
+    bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode, syscalls, seed,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,9 @@
 // plain JavaScript importing the built package (no TypeScript loader in the
 // process, so its RSS compares fairly with a bare `node`). Modes:
 //   storm TAG [OPTIONS]    trace with defaults (or the JSON OPTIONS, if
-//                          given); count TAG-tagged execs
+//                          given); count TAG-tagged execs. Each "mark" on
+//                          stdin answers {"mark":n,...} with the filter's
+//                          counters then, so a window can be cut exactly
 //   latency TAG MAXLAT     record kernel-timestamp -> listener latency
 //   startup N              N start/stop cycles; time from start() to attached
 //   idle SECONDS           CPU used while nothing execs (after 12 s: V8 start-up GCs)
@@ -49,12 +51,22 @@ if (mode === 'storm') {
     if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
   });
   await tracer.start();
+  let marks = 0;
+  process.stdin.on('data', (d) => {
+    if (!d.toString().includes('mark')) return;
+    const { filtered, filteredExits } = tracer.stats();
+    say({ mark: ++marks, filtered, filteredExits });
+  });
   say({ ready: true, pid: process.pid });
   await whenStopRequested();
   await tracer.stop();
   let duplicates = 0;
   for (const n of counts.values()) duplicates += n - 1;
-  say({ seen: counts.size, duplicates, lost: tracer.stats().lost, stats: tracer.stats() });
+  const stats = tracer.stats();
+  say({
+    seen: counts.size, duplicates, lost: stats.lost,
+    filtered: stats.filtered, filteredExits: stats.filteredExits, stats,
+  });
 } else if (mode === 'latency') {
   const tag = `${arg1}-`;
   const latenciesNs = [];
