@@ -66,8 +66,8 @@ bool Insert(int fd, const void *key, const void *value, LoadError *error, const 
 
 // Runs the seeding iterator once: every live process below a root gets
 // marked for the generation being filled.
-bool SeedDescent(exec_tracer_bpf *skel, LoadError *error) {
-  bpf_link *link = bpf_program__attach_iter(skel->progs.seed_filter, nullptr);
+bool SeedDescent(bpf_program *program, LoadError *error) {
+  bpf_link *link = bpf_program__attach_iter(program, nullptr);
   if (link == nullptr) return Fail(error, errno, "cannot attach the filter's task iterator (iter/task)");
   int fd = bpf_iter_create(bpf_link__fd(link));
   if (fd < 0) {
@@ -88,6 +88,39 @@ bool SeedDescent(exec_tracer_bpf *skel, LoadError *error) {
   return err == 0 || Fail(error, err, "running the filter's task iterator failed");
 }
 
+bool IsLoaded(bpf_program *program) { return program != nullptr && bpf_program__fd(program) >= 0; }
+
+// Loads the fork and exit programs and the seeding iterator into a second
+// object whose every map is the first one's (the same ring, counters,
+// rules and tracked processes), for a filter that follows processes when
+// the tracer was started without one. Its read-only data is the first
+// object's frozen map, so the programs see the same knobs.
+bool LoadFollowers(Loaded *loaded, LoadError *error) {
+  exec_tracer_bpf *followers = exec_tracer_bpf__open();
+  if (followers == nullptr) return Fail(error, errno, "cannot open the BPF object again for the filter");
+  int err = 0;
+  bpf_map *map;
+  bpf_object__for_each_map(map, followers->obj) {
+    bpf_map *same = bpf_object__find_map_by_name(loaded->skel->obj, bpf_map__name(map));
+    err = same == nullptr ? -ENOENT : bpf_map__reuse_fd(map, bpf_map__fd(same));
+    if (err) break;
+  }
+  bpf_program *program;
+  bpf_object__for_each_program(program, followers->obj) {
+    if (err) break;
+    err = bpf_program__set_autoload(program, program == followers->progs.handle_exit_btf ||
+                                                 program == followers->progs.handle_fork_btf ||
+                                                 program == followers->progs.seed_filter);
+  }
+  if (!err) err = exec_tracer_bpf__load(followers);
+  if (err) {
+    exec_tracer_bpf__destroy(followers);
+    return Fail(error, err, "the kernel refused the programs that follow processes for the filter");
+  }
+  loaded->followers = followers;
+  return true;
+}
+
 // The fork and exit programs, attached (writing nothing unless asked for
 // records) so the kernel follows processes.
 bool AttachFollowers(Loaded *loaded, LoadError *error) {
@@ -95,7 +128,16 @@ bool AttachFollowers(Loaded *loaded, LoadError *error) {
     return Fail(error, EOPNOTSUPP,
                 "descendantsOf, excludeSelf and path prefixes follow processes through forks, "
                 "which needs the BTF tracepoint tp_btf/sched_process_fork");
-  bpf_program *programs[2] = {loaded->skel->progs.handle_exit_btf, loaded->skel->progs.handle_fork_btf};
+  exec_tracer_bpf *skel = loaded->skel;
+  bool needed = (loaded->links[0] == nullptr && !IsLoaded(skel->progs.handle_exit_btf)) ||
+                (loaded->links[1] == nullptr && !IsLoaded(skel->progs.handle_fork_btf)) ||
+                !IsLoaded(skel->progs.seed_filter);
+  if (needed && loaded->followers == nullptr && !LoadFollowers(loaded, error)) return false;
+  bpf_program *exit = IsLoaded(skel->progs.handle_exit_btf) ? skel->progs.handle_exit_btf
+                                                           : loaded->followers->progs.handle_exit_btf;
+  bpf_program *fork = IsLoaded(skel->progs.handle_fork_btf) ? skel->progs.handle_fork_btf
+                                                           : loaded->followers->progs.handle_fork_btf;
+  bpf_program *programs[2] = {exit, fork};
   for (int i = 0; i < 2; i++) {
     if (loaded->links[i] != nullptr) continue;
     loaded->links[i] = bpf_program__attach(programs[i]);
@@ -221,7 +263,9 @@ bool ApplyFilter(Loaded *loaded, const Filter &filter, bool attached, LoadError 
   if (filter.Follows()) __atomic_store_n(&bss->filter_tracking, 1, __ATOMIC_SEQ_CST);
   if (descent) {
     __atomic_store_n(&bss->filter_seed_gen, gen, __ATOMIC_SEQ_CST);
-    if (!SeedDescent(skel, error)) return false;
+    bpf_program *seeder = IsLoaded(skel->progs.seed_filter) ? skel->progs.seed_filter
+                                                           : loaded->followers->progs.seed_filter;
+    if (!SeedDescent(seeder, error)) return false;
   }
   // In force: every record from here on is judged by this generation.
   __atomic_store_n(&bss->filter_gen, gen, __ATOMIC_SEQ_CST);

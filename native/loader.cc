@@ -202,9 +202,11 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   }
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_btf, btf);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exec_tp, !btf);
-  // The fork and exit programs are loaded with tp_btf whether or not their
-  // records are asked for: a filter set later may need them to follow
-  // processes (emit_* say whether they write records).
+  // The fork and exit programs also run for a filter that follows
+  // processes, writing no records unless asked for (emit_*). Loaded only
+  // when something needs them: each costs start() its verification (the
+  // filter's functions are verified again in every program that calls
+  // them); a filter that needs them later loads them then (filter.cc).
   skel->rodata->emit_exits = options.exits ? 1 : 0;
   skel->rodata->emit_forks = options.forks ? 1 : 0;
   bool follow = options.filter != nullptr && options.filter->Follows();
@@ -214,10 +216,10 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
                 "descendantsOf, excludeSelf and path prefixes follow processes through forks, "
                 "which needs the BTF tracepoint tp_btf/sched_process_fork");
   }
-  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_btf, btf && (options.exits || follow));
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_exit_tp, !btf && options.exits);
-  if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, btf);
-  if (!err) err = bpf_program__set_autoload(skel->progs.seed_filter, btf);
+  if (!err) err = bpf_program__set_autoload(skel->progs.handle_fork_btf, btf && (options.forks || follow));
+  if (!err) err = bpf_program__set_autoload(skel->progs.seed_filter, btf && follow);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_failed_btf, options.failed_execs);
   if (!err) err = bpf_program__set_autoload(skel->progs.seed_tasks, options.seed);
   if (err) {
@@ -300,6 +302,8 @@ void Loaded::Detach() {
 
 void Loaded::Release() {
   Detach();
+  if (followers != nullptr) exec_tracer_bpf__destroy(followers);
+  followers = nullptr;
   if (skel != nullptr) exec_tracer_bpf__destroy(skel);
   skel = nullptr;
 }

@@ -54,6 +54,10 @@ struct Loaded {
   std::string seed;
   // The seq of the last filter applied (bpf/filter.h names rules by it).
   uint32_t filter_seq = 0;
+  // The fork and exit programs and the filter's iterator, loaded later into
+  // a second object sharing every map with `skel`, when a filter set while
+  // running needs them and they were not loaded at start (filter.cc).
+  exec_tracer_bpf *followers = nullptr;
 
   void Detach();
   void Release();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecFilter, type ExitEvent, type ExecTracerOptions } from '../../lib/index.js';
-import { kernel, patience, realBinding, run, scaled, startChild, uniqueTag } from './kernel.js';
+import { eventually, kernel, ourPrograms, patience, realBinding, run, scaled, startChild, uniqueTag } from './kernel.js';
 
 const work = mkdtempSync(join(tmpdir(), 'et-filter-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -229,6 +229,33 @@ describe.skipIf(!kernel)('in-kernel filters, on the real kernel', () => {
     expect(tagsOf(execs, tag)).toEqual([`${tag}-child`, `${tag}-grand`, `${tag}-pre`]);
     const grand = execs.find((e) => e.argv[1] === `${tag}-grand`)!;
     expect(grand.ppid).not.toBe(tree.pid);
+  });
+
+  it('a tracer started without a filter can switch to one that follows a subtree, and leaves nothing behind', async () => {
+    const tag = uniqueTag('late');
+    const baseline = ourPrograms();
+    const fifo = join(work, `${tag}-go`);
+    execFileSync('mkfifo', [fifo]);
+    const tree = spawn('sh', ['-c', `( cat ${fifo} >/dev/null; exec /bin/true ${tag}-inside ) & wait`], { stdio: 'ignore' });
+    const ended = new Promise((resolve) => tree.once('exit', resolve));
+    const { execs, exits, tracer } = await traced({ exits: false }, async (t) => {
+      await new Promise((r) => setTimeout(r, patience(200)));
+      await ok('/bin/true', [`${tag}-before`]);
+      // With exits: false only the exec program was loaded; the exit and
+      // fork programs and the seeding iterator are loaded now, beside it,
+      // sharing its maps.
+      expect(ourPrograms()).toBe(baseline + 1);
+      await t.setFilter({ descendantsOf: [tree.pid!] });
+      expect(ourPrograms()).toBe(baseline + 4);
+      writeFileSync(fifo, 'go\n');
+      await ended;
+      await ok('/bin/true', [`${tag}-outside`]);
+    });
+    expect(tagsOf(execs, tag)).toEqual([`${tag}-before`, `${tag}-inside`]);
+    // exits: false stays so: the exit program runs for the filter alone.
+    expect(exits).toEqual([]);
+    expect(tracer.stats().filtered).toBeGreaterThanOrEqual(1);
+    expect(await eventually(() => ourPrograms() === baseline)).toBe(true);
   });
 
   it('setFilter during a storm: each exec judged by the old filter or the new, none by neither', async () => {

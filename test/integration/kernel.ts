@@ -120,12 +120,8 @@ export function kernelObjects(): KernelObjects {
   return { progs: count('prog'), maps: count('map'), links: count('link') };
 }
 
-/**
- * Our programs a tracer with default options loads: exec and exit, which it
- * attaches, and fork and the filter's seeding iterator, loaded so that a
- * filter set later can follow processes.
- */
-export const PROGRAMS_PER_TRACER = 4;
+/** Our programs a tracer with default options loads: exec and exit. */
+export const PROGRAMS_PER_TRACER = 2;
 /** The links a tracer with default options holds: exec and exit. */
 export const LINKS_PER_TRACER = 2;
 
