@@ -476,14 +476,15 @@ static __always_inline bool filter_drops(struct task_struct *task, struct et_fil
 			return true;
 	}
 	if (need & ET_FILTER_BIT(ET_FILTER_COMM)) {
-		if (current) {
+		/* Compared as 16 bytes, so zeroed first: bpf_get_current_comm()
+		 * copies with strscpy (6.1), which does not pad, and before 6.x
+		 * the kernel itself set comm with strlcpy, which leaves an older,
+		 * longer name's bytes after the NUL. */
+		__builtin_memset(ft.comm, 0, sizeof(ft.comm));
+		if (current)
 			bpf_get_current_comm(ft.comm, sizeof(ft.comm));
-		} else {
-			/* Zeroed first: before 6.x the kernel set comm with strlcpy,
-			 * which leaves an older, longer name's bytes after the NUL. */
-			__builtin_memset(ft.comm, 0, sizeof(ft.comm));
+		else
 			bpf_core_read_str(ft.comm, sizeof(ft.comm), &task->comm);
-		}
 		if (FILTER_DROPS(ET_FILTER_COMM, filter_comm_sides(rule, gen, inc, exc, ft.comm)))
 			return true;
 	}
