@@ -100,16 +100,17 @@ struct {
 #define ET_FILTER_PATH_FILENAME 1
 #define ET_FILTER_PATH_EXE 2
 
-/* What a record is judged on, gathered by its program before the judge
- * runs: global functions take no pointers on 5.10, so it is a map value. */
+/* What descent, cgroups and prefixes judge a record on, gathered by its
+ * program before filter_judge_slow() runs: global functions take no
+ * pointers on 5.10, so it is a map value. (Ids, names and namespaces are
+ * judged inline from registers: see filter_drops().) */
 struct filter_input {
 	__u64 kn;            /* the cgroup's kernfs node (an address) */
 	__u64 start_boot_ns; /* the process's start: tracked entries must match it */
-	__u32 tgid, uid, gid, euid, pidns;
+	__u32 tgid;
 	__u32 slot;          /* enum et_filtered_slot: which record */
 	__u32 paths;         /* ET_FILTER_PATH_*: which keys below hold a path */
 	__u32 pad;
-	char comm[ET_COMM_LEN];
 	struct et_filter_prefix_key filename;
 	struct et_filter_prefix_key exe;
 };

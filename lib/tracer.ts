@@ -269,7 +269,8 @@ export class ExecTracer extends EventEmitter {
    */
   async setFilter(filter: ExecFilter): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'closed') throw closedError();
-    const valid = validateFilter(filter, 'filter', this.#layout) ?? validateFilter({}, 'filter', this.#layout)!;
+    // undefined, like {}, removes the filter.
+    const valid = validateFilter(filter ?? {}, 'filter', this.#layout)!;
     if (this.#state === 'starting') await this.#starting;
     const native = this.#native;
     if (this.#state !== 'running' || !native) {
