@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+//
+// The exec-tracer command's flags: execsnoop's where they mean the same,
+// and the ones it adds. Parsing only: nothing here touches the kernel, so
+// every flag, bad value and conflict is unit-tested.
+import { parseArgs } from 'node:util';
+
+/** A command line the command cannot run: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What the command line asked for. */
+export interface CliSettings {
+  help: boolean;
+  /** -T: a clock time column (HH:MM:SS). */
+  time: boolean;
+  /** -t: seconds since the command started. */
+  timestamp: boolean;
+  /** -x: failed execs too (RET shows the error). */
+  fails: boolean;
+  /** -u: only these real uids (in the kernel). */
+  uids?: number[];
+  /** -n: only task names matching (in JS). */
+  name?: RegExp;
+  /** -l: only argv lines matching (in JS). */
+  line?: RegExp;
+  /** -q: quote every argument. */
+  quote: boolean;
+  /** -c: only this cgroup v2 path and below (in the kernel). */
+  cgroups?: string[];
+  /** -U: a UID column. */
+  printUid: boolean;
+  /** --max-args: arguments printed per exec (execsnoop's default: 20). */
+  maxArgs: number;
+  /** --json: one JSON object per line. */
+  json: boolean;
+  /** --exits: exit lines too. */
+  exits: boolean;
+  /** --tree: each exec with its ancestry. */
+  tree: boolean;
+  /** --container: only this container (an id or a unique prefix of one). */
+  container?: string;
+  /** --descendants: only these processes and their subtrees (in the kernel). */
+  descendants?: number[];
+  /** --env: these environment variables, printed with each exec. */
+  env?: string[];
+  /** --duration: stop after this many ms. */
+  durationMs?: number;
+  /** --top: the live "who is spawning?" screen. */
+  top: boolean;
+}
+
+export const DEFAULT_MAX_ARGS = 20;
+
+/** A regular expression from the user, or a UsageError naming the flag. */
+function regex(flag: string, source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new UsageError(`${flag}: not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/** A list of integers in [min, max], comma-separated or the flag repeated. */
+function integers(flag: string, values: string[], min: number, max: number): number[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((text) => {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+        throw new UsageError(`${flag} takes integers between ${min} and ${max}, got "${text}"`);
+      return n;
+    });
+}
+
+/** Parses the command line (without node and the script); throws UsageError. */
+export function parseCliArgs(argv: string[]): CliSettings {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        time: { type: 'boolean', short: 'T' },
+        timestamp: { type: 'boolean', short: 't' },
+        fails: { type: 'boolean', short: 'x' },
+        uid: { type: 'string', short: 'u', multiple: true },
+        name: { type: 'string', short: 'n' },
+        line: { type: 'string', short: 'l' },
+        quote: { type: 'boolean', short: 'q' },
+        cgroup: { type: 'string', short: 'c', multiple: true },
+        'print-uid': { type: 'boolean', short: 'U' },
+        'max-args': { type: 'string' },
+        json: { type: 'boolean' },
+        exits: { type: 'boolean' },
+        tree: { type: 'boolean' },
+        container: { type: 'string' },
+        descendants: { type: 'string', multiple: true },
+        env: { type: 'string', multiple: true },
+        duration: { type: 'string' },
+        top: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    // node:util names the flag and what was wrong with it.
+    throw new UsageError((error as Error).message);
+  }
+  const s: CliSettings = {
+    help: values.help === true,
+    time: values.time === true,
+    timestamp: values.timestamp === true,
+    fails: values.fails === true,
+    quote: values.quote === true,
+    printUid: values['print-uid'] === true,
+    maxArgs: DEFAULT_MAX_ARGS,
+    json: values.json === true,
+    exits: values.exits === true,
+    tree: values.tree === true,
+    top: values.top === true,
+  };
+  if (values.uid) s.uids = integers('-u/--uid', values.uid, 0, 4_294_967_294);
+  if (values.name !== undefined) s.name = regex('-n/--name', values.name);
+  if (values.line !== undefined) s.line = regex('-l/--line', values.line);
+  if (values.cgroup) {
+    if (values.cgroup.some((c) => c === '')) throw new UsageError('-c/--cgroup takes a cgroup v2 path');
+    s.cgroups = values.cgroup;
+  }
+  if (values['max-args'] !== undefined) s.maxArgs = integers('--max-args', [values['max-args']], 1, 65_536)[0]!;
+  if (values.container !== undefined) {
+    if (!/^[0-9a-f]{1,64}$/.test(values.container))
+      throw new UsageError(`--container takes a container id (hex, or a prefix of one), got "${values.container}"`);
+    s.container = values.container;
+  }
+  if (values.descendants) s.descendants = integers('--descendants', values.descendants, 1, 4_194_304);
+  if (values.env) {
+    const names = values.env.flatMap((v) => v.split(','));
+    for (const n of names)
+      if (n === '' || n.includes('=')) throw new UsageError(`--env takes variable names, got "${n}"`);
+    s.env = names;
+  }
+  if (values.duration !== undefined) {
+    const seconds = Number(values.duration);
+    if (values.duration.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError(`--duration takes a positive number of seconds, got "${values.duration}"`);
+    s.durationMs = seconds * 1000;
+  }
+  // One output at a time: the screen, the lines, or JSON.
+  const outputs = [s.top && '--top', s.json && '--json', s.tree && '--tree'].filter(Boolean);
+  if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output`);
+  if (s.top && (s.time || s.timestamp || s.quote || s.printUid || s.exits))
+    throw new UsageError('--top is a screen of its own: -T, -t, -q, -U and --exits do not apply to it');
+  return s;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_ARGS, parseCliArgs, UsageError } from '../../lib/cli/args.js';
+
+describe('the command line', () => {
+  it('defaults to execsnoop-like lines of everything', () => {
+    expect(parseCliArgs([])).toEqual({
+      help: false, time: false, timestamp: false, fails: false, quote: false, printUid: false,
+      maxArgs: DEFAULT_MAX_ARGS, json: false, exits: false, tree: false, top: false,
+    });
+  });
+
+  it("takes execsnoop's short and long flags", () => {
+    const s = parseCliArgs(['-T', '-t', '-x', '-u', '1000', '-n', '^cc', '-l', 'make', '-q', '-c', '/system.slice', '-U', '--max-args', '5']);
+    expect(s).toMatchObject({ time: true, timestamp: true, fails: true, uids: [1000], quote: true, cgroups: ['/system.slice'], printUid: true, maxArgs: 5 });
+    expect(s.name?.test('cc1')).toBe(true);
+    expect(s.line?.source).toBe('make');
+    expect(parseCliArgs(['--time', '--timestamp', '--fails', '--uid', '0', '--quote', '--print-uid'])).toMatchObject({
+      time: true, timestamp: true, fails: true, uids: [0], quote: true, printUid: true,
+    });
+  });
+
+  it('takes repeated or comma-separated lists', () => {
+    expect(parseCliArgs(['-u', '1,2', '-u', '3']).uids).toEqual([1, 2, 3]);
+    expect(parseCliArgs(['--descendants', '10', '--descendants', '20,30']).descendants).toEqual([10, 20, 30]);
+    expect(parseCliArgs(['--env', 'PATH,HOME', '--env', 'CI']).env).toEqual(['PATH', 'HOME', 'CI']);
+  });
+
+  it('takes the flags beyond execsnoop', () => {
+    expect(parseCliArgs(['--json', '--exits', '--container', 'abc123', '--duration', '2.5'])).toMatchObject({
+      json: true, exits: true, container: 'abc123', durationMs: 2500,
+    });
+    expect(parseCliArgs(['--tree']).tree).toBe(true);
+    expect(parseCliArgs(['--top']).top).toBe(true);
+  });
+
+  it.each([
+    [['--bogus'], /bogus/],
+    [['-u', 'root'], /-u\/--uid takes integers/],
+    [['--uid=-1'], /integers between 0/],
+    [['-n', '('], /-n\/--name: not a regular expression/],
+    [['-l', '[a'], /-l\/--line: not a regular expression/],
+    [['--max-args', '0'], /--max-args takes integers between 1/],
+    [['--duration', 'soon'], /--duration takes a positive number/],
+    [['--duration', '0'], /--duration/],
+    [['--container', 'not-hex!'], /--container takes a container id/],
+    [['--descendants', '0'], /--descendants takes integers between 1/],
+    [['--env', 'A=B'], /--env takes variable names/],
+    [['-c', ''], /-c\/--cgroup takes a cgroup v2 path/],
+    [['stray'], /positional|stray/i],
+    [['--json', '--tree'], /--json and --tree cannot be combined/],
+    [['--top', '--json'], /--top and --json cannot be combined/],
+    [['--top', '-T'], /--top is a screen of its own/],
+  ])('refuses %j with a usage error', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});
