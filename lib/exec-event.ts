@@ -12,7 +12,7 @@ import type { NamespaceName } from '../types/binding.js';
 import type { ExecEvent, ProcessInfo, ProcessTable } from '../types/index.js';
 import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
-import { boundedBuffers, boundedStrings, readComm, stringBounds, u64Text, wallClock } from './fields.js';
+import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text, wallClock } from './fields.js';
 import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exec;
@@ -118,6 +118,10 @@ export class Exec implements ExecEvent {
   get comm(): string {
     this.#comm ??= readComm(this.#buf, this.#at + X.comm);
     return this.#comm;
+  }
+
+  get rawComm(): Buffer {
+    return readRawComm(this.#buf, this.#at + X.comm);
   }
 
   get rawFilename(): Buffer {

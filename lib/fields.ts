@@ -8,13 +8,22 @@ import type { Clock } from './decode.js';
 /** Bytes of a task name (TASK_COMM_LEN). */
 export const COMM_LENGTH = 16;
 
-/** The NUL-terminated task name at `start` (at most 16 bytes). */
-export function readComm(buf: Buffer, start: number): string {
+/** Where the NUL-terminated task name at `start` ends (at most 16 bytes on). */
+function commEnd(buf: Buffer, start: number): number {
   // The kernel NUL-terminates comm, so this finds it within 16 bytes; the
   // bound only matters for a record that broke that rule.
-  let end = buf.indexOf(0, start);
-  if (end < 0 || end > start + COMM_LENGTH) end = start + COMM_LENGTH;
-  return buf.toString('utf8', start, end);
+  const end = buf.indexOf(0, start);
+  return end < 0 || end > start + COMM_LENGTH ? start + COMM_LENGTH : end;
+}
+
+/** The NUL-terminated task name at `start`, UTF-8 decoded. */
+export function readComm(buf: Buffer, start: number): string {
+  return buf.toString('utf8', start, commEnd(buf, start));
+}
+
+/** The task name's bytes at `start` (a view of the batch, not a copy). */
+export function readRawComm(buf: Buffer, start: number): Buffer {
+  return buf.subarray(start, commEnd(buf, start));
 }
 
 /** A boot-clock time as wall-clock time (a new Date each call: Dates are mutable). */
@@ -115,6 +124,10 @@ export abstract class FixedRecord {
 
   get comm(): string {
     return readComm(this.buf, this.at + this.offsets.comm);
+  }
+
+  get rawComm(): Buffer {
+    return readRawComm(this.buf, this.at + this.offsets.comm);
   }
 
   get bootNs(): bigint {

@@ -23,6 +23,10 @@ export interface ExecEvent {
   readonly nsPid: number;
   /** The task name after the exec (at most 15 bytes, set by the kernel). */
   readonly comm: string;
+  /** The task name's exact bytes (`comm` is them UTF-8 decoded; a name may hold any bytes). */
+  readonly rawComm: Buffer;
+  /** The fields as JSON values (64-bit numbers as decimal strings): what `JSON.stringify` writes. */
+  toJSON(): Record<string, unknown>;
   /** The path as passed to exec (`bprm->filename`), e.g. `/dev/fd/3` for fexecve. */
   readonly filename: string;
   /** The arguments, UTF-8 decoded (invalid bytes become U+FFFD; see `rawArgv`). */
@@ -290,6 +294,10 @@ export interface ExitEvent {
   readonly ppid: number;
   /** The task name at the exit. */
   readonly comm: string;
+  /** The task name's exact bytes (`comm` is them UTF-8 decoded; a name may hold any bytes). */
+  readonly rawComm: Buffer;
+  /** The fields as JSON values (64-bit numbers as decimal strings): what `JSON.stringify` writes. */
+  toJSON(): Record<string, unknown>;
   /** The process that ended, as its exec events name it (`"<pid>:<startBootNs>"`). */
   readonly processId: string;
   /** The image it last ran, as the exec event that started it names it (`ExecEvent.execId`). */
@@ -323,6 +331,10 @@ export interface ForkEvent {
   readonly ppid: number;
   /** Its task name: its parent's, until it execs. */
   readonly comm: string;
+  /** The task name's exact bytes (`comm` is them UTF-8 decoded; a name may hold any bytes). */
+  readonly rawComm: Buffer;
+  /** The fields as JSON values (64-bit numbers as decimal strings): what `JSON.stringify` writes. */
+  toJSON(): Record<string, unknown>;
   /** The new process (`"<pid>:<startBootNs>"`, as its exec and exit events name it). */
   readonly processId: string;
   /** Its real parent. */
@@ -356,6 +368,10 @@ export interface ExecFailedEvent {
   readonly uid: number;
   /** Its task name (the image it still runs). */
   readonly comm: string;
+  /** The task name's exact bytes (`comm` is them UTF-8 decoded; a name may hold any bytes). */
+  readonly rawComm: Buffer;
+  /** The fields as JSON values (64-bit numbers as decimal strings): what `JSON.stringify` writes. */
+  toJSON(): Record<string, unknown>;
   /** The path exactly as passed (relative paths stay relative; with execveat, relative to its dirfd). */
   readonly filename: string;
   readonly rawFilename: Buffer;
