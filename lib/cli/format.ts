@@ -188,6 +188,14 @@ export function treeLine(event: ExecEvent | ExecFailedEvent, style: LineStyle, s
   return line;
 }
 
+/** An exit (--tree --exits): the process's chain, and how and after how long it ended. */
+export function treeExitLine(event: ExitEvent, style: LineStyle, self?: ProcessInfo): string {
+  const text =
+    `${leadColumns(style, event.time, undefined)}${formatChain(self?.ancestors() ?? [], event.comm, event.pid)}  ` +
+    `[${formatEnding(event)} after ${formatDuration(event.durationNs)}]`;
+  return paint(style, 'gray', text);
+}
+
 /** Base64 of each part, when any of them is not valid UTF-8 (its text then holds U+FFFD). */
 function base64IfInvalid(parts: readonly Buffer[]): string[] | undefined {
   return parts.some((part) => !isUtf8(part)) ? parts.map((part) => part.toString('base64')) : undefined;

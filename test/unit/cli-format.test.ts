@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../lib/decode.js';
 import {
-  colorAllowed, execLine, exitLine, formatArg, formatChain, formatDuration, headerLine, jsonLine, treeLine,
+  colorAllowed, execLine, exitLine, formatArg, formatChain, formatDuration, headerLine, jsonLine, treeExitLine, treeLine,
   type LineStyle,
 } from '../../lib/cli/format.js';
 import type { ExecEvent, ExecFailedEvent, ExitEvent, ProcessInfo } from '../../lib/index.js';
@@ -180,5 +180,14 @@ describe('--json', () => {
     expect(typeof x.durationNs).toBe('string');
     const f = JSON.parse(jsonLine(failed({ errno: 13, argv: ['/etc/passwd'] }))) as Record<string, unknown>;
     expect(f).toMatchObject({ kind: 'execFailed', code: 'EACCES', argv: ['/etc/passwd'] });
+  });
+});
+
+describe('--tree --exits', () => {
+  it('shows an exit under its chain, as the process table still knows it', () => {
+    const self = { pid: 30537, comm: 'sh', ancestors: () => [{ pid: 30536, comm: 'sh' }, { pid: 1, comm: 'systemd' }] } as unknown as ProcessInfo;
+    const e = exit({ pid: 30537, comm: 'sh', status: 0, startBootNs: 1_000_000n, bootNs: 1_712_000n });
+    expect(treeExitLine(e, plain, self)).toBe('sh(30536) › sh(30537)  [exit 0 after 712µs]');
+    expect(treeExitLine(e, plain)).toBe('sh(30537)  [exit 0 after 712µs]');
   });
 });
