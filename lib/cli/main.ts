@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+//
+// The exec-tracer command. A consumer of the library like any other: it
+// imports the public API only, and nothing in the library imports it.
+import {
+  ExecTracer,
+  type ExecEvent,
+  type ExecFailedEvent,
+  type ExecFilter,
+  type ExecTracerOptions,
+  type ExitEvent,
+} from '../index.js';
+import { parseCliArgs, UsageError, type CliSettings } from './args.js';
+import { cgroup2Mount, findContainers } from './container.js';
+import {
+  colorAllowed,
+  execLine,
+  exitLine,
+  headerLine,
+  jsonLine,
+  treeExitLine,
+  treeHeaderLine,
+  treeLine,
+  type LineStyle,
+} from './format.js';
+import { LineWriter } from './output.js';
+import { runTop } from './screen.js';
+import { USAGE } from './usage.js';
+
+/** Processes whose exec was shown, so that only their exits are (bounded: a process may never exit). */
+const SHOWN_LIMIT = 65_536;
+
+function usageError(message: string): never {
+  process.stderr.write(`exec-tracer: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function fatal(error: unknown): never {
+  // An ExecTracerError's message ends with its hint (no privileges, no BTF…).
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`exec-tracer: ${message}\n`);
+  process.exit(1);
+}
+
+/** The kernel filter and the command's own tests for what the command line asked. */
+interface Selection {
+  filter: ExecFilter;
+  /** What the kernel cannot judge: regexes, a container not found among cgroups. */
+  accept?: (event: ExecEvent | ExecFailedEvent) => boolean;
+}
+
+function select(s: CliSettings): Selection {
+  const filter: ExecFilter = {};
+  if (s.uids) filter.uids = s.uids;
+  if (s.cgroups) filter.cgroups = s.cgroups;
+  if (s.descendants) filter.descendantsOf = s.descendants;
+  let containerTest: ((event: ExecEvent | ExecFailedEvent) => boolean) | undefined;
+  if (s.container !== undefined) {
+    const prefix = s.container;
+    const mount = cgroup2Mount();
+    const running = mount === undefined ? [] : findContainers(prefix, mount);
+    if (running.length > 1)
+      usageError(`--container ${prefix} names ${running.length} containers: ${running.map((c) => c.id.slice(0, 12)).join(', ')}`);
+    if (running.length === 1 && s.cgroups === undefined) {
+      filter.cgroups = [running[0]!.cgroup];
+    } else {
+      // Not running yet (or -c already filters by cgroup): any container in
+      // the kernel, this one by its id here. A failed exec has no cgroup.
+      filter.containersOnly = true;
+      containerTest = (event) => event.kind === 'exec' && event.containerId?.startsWith(prefix) === true;
+    }
+  }
+  const { name, line } = s;
+  const tests = [
+    containerTest,
+    name && ((event: ExecEvent | ExecFailedEvent) => name.test(event.comm)),
+    line && ((event: ExecEvent | ExecFailedEvent) => line.test(event.argv.join(' '))),
+  ].filter((test) => typeof test === 'function');
+  return { filter, accept: tests.length === 0 ? undefined : (event) => tests.every((test) => test(event)) };
+}
+
+function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
+  const table = s.tree || s.top;
+  return {
+    // Lines need no paths; JSON is every field; --container needs the cgroup.
+    context: s.json ? true : s.container !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
+    env: s.env ?? false,
+    exits: s.exits || table,
+    processTable: table,
+    failedExecs: s.fails,
+    ...(Object.keys(filter).length > 0 ? { filter } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  let settings: CliSettings;
+  try {
+    settings = parseCliArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) usageError(error.message);
+    throw error;
+  }
+  if (settings.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const { filter, accept } = select(settings);
+  const tracer = new ExecTracer(tracerOptions(settings, filter));
+  if (settings.top) return runTop(tracer, settings, accept);
+
+  let stopping = false;
+  const output = LineWriter.forFd(1, (error) => {
+    if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
+      // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
+      stopping = true;
+      void tracer.stop().finally(() => process.exit(0));
+      setTimeout(() => process.exit(0), 500).unref();
+    } else fatal(new Error(`writing the output: ${error.message}`));
+  });
+  const style: LineStyle = {
+    time: settings.time,
+    timestamp: settings.timestamp,
+    startMs: Date.now(),
+    printUid: settings.printUid,
+    quote: settings.quote,
+    maxArgs: settings.maxArgs,
+    env: settings.env,
+    color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
+  };
+  let jsFiltered = 0;
+  // With a test the kernel cannot run, an exit is shown only if its exec was.
+  const shown = accept ? new Set<string>() : undefined;
+  const show = (event: ExecEvent | ExecFailedEvent) => {
+    if (accept && !accept(event)) {
+      jsFiltered++;
+      return;
+    }
+    if (settings.json) output.line(jsonLine(event));
+    else if (settings.tree)
+      output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
+    else output.line(execLine(event, style));
+    if (shown && event.kind === 'exec') {
+      if (shown.size >= SHOWN_LIMIT) shown.delete(shown.values().next().value!);
+      shown.add(event.processId);
+    }
+  };
+  tracer.on('exec', show);
+  if (settings.fails) tracer.on('execFailed', show);
+  if (settings.exits)
+    tracer.on('exit', (event: ExitEvent) => {
+      if (shown && !shown.delete(event.processId)) return;
+      if (settings.json) output.line(jsonLine(event));
+      else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
+      else output.line(exitLine(event, style));
+    });
+  // execsnoop warns of lost events as they happen; so does this, at most once a second.
+  let lostUnreported = 0;
+  let lostTimer: NodeJS.Timeout | undefined;
+  tracer.on('lost', (n) => {
+    lostUnreported += n;
+    lostTimer ??= setTimeout(() => {
+      lostTimer = undefined;
+      process.stderr.write(`exec-tracer: ${lostUnreported} events lost (the kernel's ring buffer was full)\n`);
+      lostUnreported = 0;
+    }, 1000);
+  });
+  tracer.on('error', fatal);
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // stop() delivers what the kernel recorded before it resolves, so the
+    // summary counts every exec up to the signal.
+    await tracer.stop();
+    await output.end(2000);
+    const stats = tracer.stats();
+    let summary = `exec-tracer: ${stats.events} execs`;
+    if (settings.fails) summary += `, ${stats.failedExecs} failed`;
+    summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    if (output.dropped > 0) summary += `, ${output.dropped} lines dropped (the output was too slow)`;
+    process.stderr.write(`${summary}\n`);
+    process.exit(0);
+  };
+
+  try {
+    await tracer.start();
+  } catch (error) {
+    fatal(error);
+  }
+  if (!settings.json) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
+  process.once('SIGINT', () => void stop().catch(fatal));
+  process.once('SIGTERM', () => void stop().catch(fatal));
+  if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
+}
+
+main().catch(fatal);

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+
+/** `exec-tracer --help`. */
+export const USAGE = `usage: exec-tracer [options]
+
+Prints a line for every exec on this host as it happens, in execsnoop's
+columns: PCOMM PID PPID RET ARGS.
+
+execsnoop's options:
+  -T, --time            a TIME column (HH:MM:SS, local time)
+  -t, --timestamp       a TIME(s) column: seconds since the command started
+  -x, --fails           failed execs too (RET is -errno, as execsnoop shows it)
+  -u, --uid UID         only processes of this real uid (repeat or a,b,c)
+  -n, --name REGEX      only task names matching REGEX
+  -l, --line REGEX      only argument lines (argv joined by spaces) matching REGEX
+  -q, --quote           every argument in double quotes
+  -c, --cgroup PATH     only processes in this cgroup v2 or below it (repeatable)
+  -U, --print-uid       a UID column
+      --max-args N      arguments printed per exec (default 20)
+
+Beyond execsnoop:
+      --json            one JSON object per event and line (NDJSON), every field
+      --exits           exit lines too: exit code or signal, and how long it ran
+      --tree            each exec with its ancestry: sshd(812) › bash(1201) › cc(1402)
+      --top             a live screen of which processes spawn the most execs
+      --container ID    only this container's processes (its id, or a unique prefix)
+      --descendants PID only this process and its descendants (repeatable)
+      --env NAMES       print these environment variables with each exec (a,b,c)
+      --duration SECS   stop after SECS seconds
+  -h, --help            this help
+
+Differences from execsnoop:
+  - -u, -c and --descendants are applied in the kernel; -n and -l in the
+    command, as JavaScript regular expressions (execsnoop's -n is a substring,
+    which is a regular expression too unless it holds special characters).
+  - -c takes a path under the cgroup v2 mount, or as /proc/PID/cgroup shows it,
+    and keeps the whole subtree below it.
+  - Arguments holding a space or a quote, and empty ones, are shown in single
+    quotes, so the line can be read back; bytes that are control characters or
+    not UTF-8 are shown as \\xNN. PID and PPID columns are 7 wide.
+  - Every exec is shown, including those of threads and of execveat(2) and
+    fexecve(3); ARGS are what the new image got.
+
+Exit status: 0 after Ctrl-C, SIGTERM, --duration or a closed pipe; 1 when
+tracing cannot start (the message says why); 2 for a bad command line.
+Needs root (or CAP_BPF and CAP_PERFMON) and Linux >= 5.8 with BTF.`;
