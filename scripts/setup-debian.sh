@@ -26,6 +26,7 @@ case "${1:-}" in
       xz-utils zstd         #   with the overlay module unpacked from the kernel package
       mount                 # mount: bind, overlay and tmpfs mounts of the context tests
       libcap2-bin           # setcap: file capabilities in the who tests
+      tmux                  # a terminal for the exec-tracer --top test
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALLOWED_NEEDED, beyondFloor, elfDemands } from '../helpers/elf.js';
+import { describeCommand } from './command.js';
 import { kernel, realBinding, root, uniqueTag } from './kernel.js';
 
 /** Why the arm64 prebuild cannot be built and run here, or undefined if it can. */
@@ -41,6 +42,8 @@ const prebuildOf = (arch: string) => join(root, 'prebuilds', `linux-${arch}`, 'n
 const work = mkdtempSync(join(tmpdir(), 'exec-tracer-consumer-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let tarball = '';
+/** The consumer project the packed package was installed into, for the command's tests. */
+let consumer: { project: string; env: NodeJS.ProcessEnv; npmCli: string } | undefined;
 
 /** A project that depends on nothing yet. */
 function freshProject(name: string): string {
@@ -117,6 +120,7 @@ describe.skipIf(!kernel)('the packed package', () => {
       { cwd: project, env },
     );
     expect(installed).toContain('exec-tracer: using prebuilds/linux-x64/node.napi.glibc.node');
+    consumer = { project, env, npmCli };
 
     const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8' }).trim();
     expect(node(['-e', "const { ExecTracer, ExecTracerError } = require('exec-tracer'); console.log(typeof ExecTracer, typeof ExecTracerError)"]))
@@ -275,4 +279,10 @@ describe.skipIf(!kernel)('the packed package', () => {
     }).trim();
     expect(loaded).toMatch(/node_modules\/exec-tracer\/build\/Release\/exec_tracer\.node$/);
   }, 180_000);
+});
+
+// The command through the package's bin, from the install above.
+describeCommand(() => {
+  if (consumer === undefined) throw new Error('the packed package was not installed (see the first test above)');
+  return consumer;
 });

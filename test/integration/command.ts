@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+//
+// The exec-tracer command as a user gets it: the `bin` of the packed and
+// installed package (package.test.ts installs it), run as a child process
+// against the real kernel, and --top inside a real terminal (tmux).
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCommand, type RunningCommand } from '../helpers/command.js';
+import { run } from '../helpers/process.js';
+import { kernel, uniqueTag } from './kernel.js';
+
+const execFileAsync = promisify(execFile);
+const NOBODY = 65534;
+
+export interface Installed {
+  /** The project the tarball was installed into. */
+  project: string;
+  /** The environment of a bare machine: node and npm, nothing else. */
+  env: NodeJS.ProcessEnv;
+  npmCli: string;
+}
+
+/** Spawns `/bin/echo <tag>-<n> …` every `everyMs` until stopped; remembers each pid. */
+function spawnEvery(everyMs: number, spawnOne: (n: number) => ChildProcess) {
+  const pids = new Map<number, number>();
+  let n = 0;
+  const timer = setInterval(() => {
+    const child = spawnOne(++n);
+    pids.set(n, child.pid!);
+  }, everyMs);
+  return { pids, stop: () => clearInterval(timer) };
+}
+
+const echo = (args: string[], options: { uid?: number; gid?: number } = {}) =>
+  spawn('/bin/echo', args, { stdio: 'ignore', ...options });
+
+/** Waits for a process to end. */
+const ended = (child: ChildProcess) => new Promise<void>((resolve) => child.on('close', () => resolve()));
+
+export function describeCommand(installed: () => Installed): void {
+  describe.skipIf(!kernel)('the exec-tracer command, from the packed install', () => {
+    const bin = () => join(installed().project, 'node_modules', '.bin', 'exec-tracer');
+    const running: RunningCommand[] = [];
+    const start = (args: string[]) => {
+      const command = startCommand(bin(), args, installed().env, installed().project);
+      running.push(command);
+      return command;
+    };
+    afterEach(() => {
+      for (const command of running.splice(0)) command.proc.kill('SIGKILL');
+    });
+
+    /** Stops the command as Ctrl-C does and returns its summary line. */
+    async function interrupt(command: RunningCommand): Promise<string> {
+      command.proc.kill('SIGINT');
+      const { code } = await command.exited;
+      expect(code, command.stderr()).toBe(0);
+      return command.stderr();
+    }
+
+    it('answers npx exec-tracer --help, and refuses bad command lines with the usage and exit code 2', async () => {
+      const { project, env, npmCli } = installed();
+      const npx = join(dirname(npmCli), 'npx-cli.js');
+      const help = execFileSync(process.execPath, [npx, '--no-install', 'exec-tracer', '--help'], { cwd: project, env, encoding: 'utf8' });
+      expect(help).toMatch(/^usage: exec-tracer \[options\]/);
+      expect(help).toContain('Differences from execsnoop');
+      for (const args of [['--bogus'], ['--max-args', '0'], ['-u', 'root'], ['--top', '--json'], ['-n', '(']]) {
+        const result = await run(bin(), args, { env, cwd: project });
+        expect(result.code, args.join(' ')).toBe(2);
+        expect(result.stderr, args.join(' ')).toMatch(/^exec-tracer: .+\n\nusage: exec-tracer/);
+        expect(result.stdout).toBe('');
+      }
+    });
+
+    it("prints execsnoop's columns for each exec, and a summary on SIGINT", async () => {
+      const tag = uniqueTag('cli-lines');
+      const command = start(['-U']);
+      const header = await command.line((l) => l.startsWith('UID'));
+      expect(header).toBe('UID    PCOMM            PID     PPID    RET ARGS');
+      const spawner = spawnEvery(100, (n) => echo([`${tag}-${n}`, 'a b', '']));
+      const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+      const n = Number(/-(\d+) /.exec(line.slice(line.indexOf(tag)))![1]);
+      expect(line).toBe(
+        `${'0'.padEnd(6)} ${'echo'.padEnd(16)} ${String(spawner.pids.get(n)).padEnd(7)} ${String(process.pid).padEnd(7)}   0 /bin/echo ${tag}-${n} 'a b' ''`,
+      );
+      const summary = await interrupt(command);
+      const [, execs] = /^exec-tracer: (\d+) execs, 0 lost, 0 filtered\n$/.exec(summary) ?? [];
+      expect(Number(execs), summary).toBeGreaterThanOrEqual(n);
+    });
+
+    it('--json: every line is a JSON object, and the tagged exec carries its pid and exact argv', async () => {
+      const tag = uniqueTag('cli-json');
+      const command = start(['--json', '--exits']);
+      const spawner = spawnEvery(100, (n) => echo([`${tag}-${n}`, Buffer.from([0x66, 0xff]).toString('latin1')]));
+      const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+      await interrupt(command);
+      const objects = command.lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(objects.length).toBe(command.lines.filter((l) => l !== '').length);
+      const event = JSON.parse(line) as { pid: number; ppid: number; argv: string[]; kind: string; processId: string };
+      const n = Number(event.argv[1]!.slice(tag.length + 1));
+      expect(event).toMatchObject({ kind: 'exec', pid: spawner.pids.get(n), ppid: process.pid });
+      expect(event.argv[0]).toBe('/bin/echo');
+      // The argument Node passed as latin1 "fÿ" reached the kernel as UTF-8 "fÃ¿": valid, so no base64.
+      expect(event.argv[2]).toBe('f\u00ff');
+      expect(objects.some((o) => o.kind === 'exit' && o.processId === event.processId)).toBe(true);
+    });
+
+    it('-u (in the kernel), -n and -l (regexes here) keep only what they name', async () => {
+      const tag = uniqueTag('cli-filters');
+      const cases: { args: string[]; dropped: () => ChildProcess; kept: () => ChildProcess; filtered: 'kernel' | 'command' }[] = [
+        { args: ['-u', String(NOBODY)], dropped: () => echo([`${tag}-u`]), kept: () => echo([`${tag}-u`], { uid: NOBODY, gid: NOBODY }), filtered: 'kernel' },
+        { args: ['-n', '^ech'], dropped: () => spawn('/bin/true', [`${tag}-n`]), kept: () => echo([`${tag}-n`]), filtered: 'command' },
+        { args: ['-l', `${tag}-l-keep$`], dropped: () => echo([`${tag}-l-drop`]), kept: () => echo([`${tag}-l-keep`]), filtered: 'command' },
+      ];
+      for (const { args, dropped, kept } of cases) {
+        const command = start(args);
+        await command.line((l) => l.startsWith('PCOMM'));
+        // The dropped exec runs to its end first: had the filter let it
+        // through, its line would come before the kept one's.
+        await ended(dropped());
+        let keptPid = 0;
+        const spawner = spawnEvery(100, () => {
+          const child = kept();
+          keptPid ||= child.pid!;
+          return child;
+        });
+        const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+        const summary = await interrupt(command);
+        const tagged = command.lines.filter((l) => l.includes(tag));
+        expect(tagged.length, `${args.join(' ')}: ${tagged.join('\n')}`).toBeGreaterThan(0);
+        expect(line, args.join(' ')).toMatch(args[0] === '-n' ? /^echo / : /^echo /);
+        expect(tagged.every((l) => !l.includes('-drop') && !/^true /.test(l)), tagged.join('\n')).toBe(true);
+        if (args[0] === '-u') expect(tagged.every((l) => [...spawner.pids.values()].some((pid) => l.includes(` ${pid} `)))).toBe(true);
+        expect(Number(/(\d+) filtered/.exec(summary)![1]), summary).toBeGreaterThan(0);
+      }
+    });
+
+    it('--tree shows the true chain of a nested shell tree', async () => {
+      const tag = uniqueTag('cli-tree');
+      const command = start(['--tree']);
+      await command.line((l) => l.startsWith('ANCESTRY'));
+      // dash forks for a command that is not the script's last.
+      const outer: number[] = [];
+      const spawner = spawnEvery(200, () => {
+        const child = spawn('/bin/sh', ['-c', `/bin/sh -c "/bin/echo ${tag}; true"; true`], { stdio: 'ignore' });
+        outer.push(child.pid!);
+        return child;
+      });
+      const line = await command.line((l) => l.endsWith(`/bin/echo ${tag}`)).finally(spawner.stop);
+      await interrupt(command);
+      const chain = / › sh\((\d+)\) › sh\((\d+)\) › echo\((\d+)\) {2}\/bin\/echo /.exec(line);
+      expect(chain, line).not.toBeNull();
+      expect(outer).toContain(Number(chain![1]));
+      expect(line).toContain(`(${process.pid}) › sh(${chain![1]})`);
+      // The middle shell is the outer one's child, as its own exec line says.
+      const middle = command.lines.find((l) => l.includes(`sh(${chain![1]}) › sh(${chain![2]})  /bin/sh -c`));
+      expect(middle, command.lines.join('\n')).toBeDefined();
+    });
+
+    it('exits 0 at once, quietly, when the reader of its output goes away (| head -1)', async () => {
+      const spawner = spawnEvery(50, (n) => echo([`head-${n}`]));
+      try {
+        const started = Date.now();
+        const { stdout, stderr } = await execFileAsync('/bin/bash', ['-o', 'pipefail', '-c', '"$0" --json | /usr/bin/head -1', bin()], {
+          env: installed().env,
+          cwd: installed().project,
+          timeout: 20_000,
+        });
+        expect(stderr).toBe('');
+        expect(JSON.parse(stdout)).toHaveProperty('kind');
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        spawner.stop();
+      }
+    });
+
+    it('without privileges, exits 1 with the reason and what to do', async () => {
+      // The consumer project sits in a private temporary directory.
+      chmodSync(dirname(installed().project), 0o755);
+      const result = await run(
+        '/usr/bin/setpriv',
+        [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, realpathSync(bin())],
+        { env: installed().env, cwd: '/' },
+      );
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^exec-tracer: .*CAP_BPF/s);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+    });
+
+    it('--top: the spawner is on top with a plausible rate; q quits and restores the terminal', async () => {
+      const socket = `exec-tracer-${process.pid}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+      // About 50 execs a second, from one parent with a name to find.
+      const tag = uniqueTag('top');
+      const spawner = spawn(
+        process.execPath,
+        ['-e', "setInterval(() => require('child_process').spawnSync('/bin/true'), 20)", tag],
+        { stdio: 'ignore' },
+      );
+      try {
+        tmux('new-session', '-d', '-s', 'top', '-x', '220', '-y', '30', '/bin/sh', '-c', '"$0" --top; echo "EXITED:$?"; stty -a; sleep 600', bin());
+        const pane = () => tmux('capture-pane', '-p', '-t', 'top');
+        const row = new RegExp(`^\\s*${spawner.pid} +node +(\\d+\\.\\d) +(\\d+) +true×(\\d+)`);
+        let screen = '';
+        let rate = 0;
+        const deadline = Date.now() + 20_000;
+        // The rate averages over 5 s: wait until it covers at least 3.
+        while (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 500));
+          screen = pane();
+          const lines = screen.split('\n');
+          const first = lines.findIndex((l) => /^\s+PID COMM/.test(l));
+          const match = first >= 0 ? row.exec(lines[first + 1] ?? '') : null;
+          if (match && Number(match[2]) >= 150) {
+            rate = Number(match[1]);
+            break;
+          }
+        }
+        expect(rate, screen).toBeGreaterThan(15);
+        expect(rate, screen).toBeLessThan(100);
+        expect(screen).toContain(tag); // the spawner's argv
+        expect(tmux('display', '-p', '-t', 'top', '#{alternate_on}').trim()).toBe('1');
+
+        tmux('send-keys', '-t', 'top', 'q');
+        let after = '';
+        for (let i = 0; i < 40 && !after.includes('EXITED:'); i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          after = pane();
+        }
+        expect(after).toContain('EXITED:0');
+        expect(tmux('display', '-p', '-t', 'top', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
+        // The line discipline is back: canonical input and echo.
+        expect(after).toMatch(/(^|\s)icanon(\s|$)/m);
+        expect(after).toMatch(/(^|\s)echo(\s|$)/m);
+        expect(after).toMatch(/exec-tracer: \d+ execs, 0 lost, 0 filtered/);
+      } finally {
+        spawner.kill('SIGKILL');
+        try {
+          tmux('kill-server');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  });
+}
