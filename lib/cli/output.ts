@@ -22,6 +22,8 @@ export class LineWriter {
   readonly #stream: Writable;
   readonly #limitBytes: number;
   #pending: string[] = [];
+  /** Lines of each chunk the stream has not taken yet, oldest first (callbacks come in order). */
+  readonly #inFlight: number[] = [];
   #pendingBytes = 0;
   #scheduled = false;
   #closed = false;
@@ -76,19 +78,28 @@ export class LineWriter {
     this.#scheduled = false;
     if (this.#pending.length === 0 || this.#closed) return;
     const chunk = `${this.#pending.join('\n')}\n`;
+    this.#inFlight.push(this.#pending.length);
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#stream.write(chunk);
+    this.#stream.write(chunk, () => this.#inFlight.shift());
   }
 
-  /** Writes what is queued and resolves when the reader has it, or after `timeoutMs`. */
+  /**
+   * Writes what is queued and resolves when the reader has it, or after
+   * `timeoutMs`: lines it has not taken by then are counted in `dropped`
+   * (a chunk partly taken counts whole), since exiting discards them.
+   */
   end(timeoutMs: number): Promise<void> {
     this.#flush();
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
+      const timer = setTimeout(() => {
+        const untaken = this.#inFlight.reduce((sum, lines) => sum + lines, 0);
+        this.dropped += untaken;
+        this.written -= untaken;
+        resolve();
+      }, timeoutMs);
       this.#stream.end(() => {
         clearTimeout(timer);
         resolve();

@@ -4,13 +4,14 @@
 // installed package (package.test.ts installs it), run as a child process
 // against the real kernel, and --top inside a real terminal (tmux).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, realpathSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCommand, type RunningCommand } from '../helpers/command.js';
 import { run } from '../helpers/process.js';
-import { kernel, uniqueTag } from './kernel.js';
+import { fixture, kernel, uniqueTag } from './kernel.js';
 
 const execFileAsync = promisify(execFile);
 const NOBODY = 65534;
@@ -174,6 +175,38 @@ export function describeCommand(installed: () => Installed): void {
         expect(Date.now() - started).toBeLessThan(10_000);
       } finally {
         spawner.stop();
+      }
+    });
+
+    it('a stalled reader does not stall the tracer: lines past the bound are dropped and counted', async () => {
+      // 6,000 execs with 2 kB arguments: about 15 MiB of NDJSON, while the
+      // reader sleeps until the command has ended (the storm takes 2-4 s). Written synchronously (as
+      // Node writes pipes), the event loop would block on the full pipe and
+      // the kernel's ring would overflow: thousands lost, and --duration late.
+      const storm = fixture('storm');
+      const tag = `${uniqueTag('slow')}-${'x'.repeat(2000)}`;
+      const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-slow-'));
+      try {
+        const command = execFileAsync(
+          '/bin/bash',
+          ['-c', '"$0" --json --duration 10 2>"$1" | (/bin/sleep 13; /usr/bin/wc -l)', bin(), join(dir, 'stderr')],
+          { env: installed().env, cwd: installed().project, timeout: 60_000 },
+        );
+        await new Promise((r) => setTimeout(r, 2500));
+        await execFileAsync(storm, ['2', '3000', tag]);
+        const received = Number((await command).stdout.trim());
+        const summary = readFileSync(join(dir, 'stderr'), 'utf8');
+        const match = /^exec-tracer: (\d+) execs, (\d+) lost, 0 filtered, (\d+) lines dropped \(the output was too slow\)\n$/.exec(summary);
+        expect(match, summary).not.toBeNull();
+        const [execs, lost, dropped] = match!.slice(1).map(Number) as [number, number, number];
+        expect(execs + lost, summary).toBeGreaterThanOrEqual(6000);
+        expect(lost, summary).toBeLessThan(300);
+        expect(dropped, summary).toBeGreaterThan(0);
+        expect(received, summary).toBeGreaterThan(0);
+        // Every exec is a line the reader got or one the summary counts.
+        expect(received + dropped, summary).toBeGreaterThanOrEqual(execs);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

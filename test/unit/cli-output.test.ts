@@ -68,10 +68,16 @@ describe('LineWriter', () => {
     writer.line('last');
     await expect(writer.end(5000)).resolves.toBeUndefined();
     const stalled = new LineWriter(stalledReader().stream, () => {});
+    stalled.line('taken by nobody');
+    await tick();
     stalled.line('never read');
+    stalled.line('nor this');
     const started = Date.now();
     await stalled.end(50);
     expect(Date.now() - started).toBeLessThan(1000);
+    // Exiting now would discard them: they are counted, not lost silently.
+    expect(stalled.dropped).toBe(3);
+    expect(stalled.written).toBe(0);
   });
 });
 
