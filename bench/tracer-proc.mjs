@@ -3,10 +3,17 @@
 // The exec-tracer side of the benchmark, as a user's process would run it:
 // plain JavaScript importing the built package (no TypeScript loader in the
 // process, so its RSS compares fairly with a bare `node`). Modes:
-//   storm TAG [OPTIONS]    trace with defaults (or the JSON OPTIONS, if
-//                          given); count TAG-tagged execs. Each "mark" on
+//   storm TAG [OPTIONS [LISTENER]]
+//                          trace with defaults (or the JSON OPTIONS, if
+//                          given); count TAG-tagged execs. LISTENER "tag"
+//                          (default) reads argv[1] only; "full" reads pid,
+//                          comm and the whole argv too. Each "mark" on
 //                          stdin answers {"mark":n,...} with the filter's
 //                          counters then, so a window can be cut exactly
+//   synth [OPTIONS]        trace; count the synthetic records bench/synth
+//                          writes (comm "synth"), reading pid, comm and
+//                          argv of each, as the "full" listener does. Each
+//                          "mark" answers {"mark":n,"synth":count,"lost":n}
 //   latency TAG MAXLAT     record kernel-timestamp -> listener latency
 //   startup N              N start/stop cycles; time from start() to attached
 //   idle SECONDS           CPU used while nothing execs (after 12 s: V8 start-up GCs)
@@ -20,7 +27,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ExecTracer } from '../dist/lib/index.js';
 
-const [mode, arg1, arg2] = process.argv.slice(2);
+const [mode, arg1, arg2, arg3] = process.argv.slice(2);
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The boot clock of the records, read the same way the tracer reads it.
 const binding = createRequire(import.meta.url)('node-gyp-build')(root);
@@ -46,10 +53,18 @@ if (mode === 'storm') {
   const tag = `${arg1}-`;
   const counts = new Map();
   const tracer = new ExecTracer(arg2 === undefined ? {} : JSON.parse(arg2));
-  tracer.on('exec', (e) => {
-    const a = e.argv[1];
-    if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
-  });
+  let checksum = 0;
+  tracer.on('exec', arg3 === 'full'
+    ? (e) => {
+        const argv = e.argv;
+        checksum += e.pid + e.comm.length + argv.length;
+        const a = argv[1];
+        if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
+      }
+    : (e) => {
+        const a = e.argv[1];
+        if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
+      });
   await tracer.start();
   let marks = 0;
   process.stdin.on('data', (d) => {
@@ -64,9 +79,27 @@ if (mode === 'storm') {
   for (const n of counts.values()) duplicates += n - 1;
   const stats = tracer.stats();
   say({
-    seen: counts.size, duplicates, lost: stats.lost,
+    seen: counts.size, duplicates, lost: stats.lost, checksum,
     filtered: stats.filtered, filteredExits: stats.filteredExits, stats,
   });
+} else if (mode === 'synth') {
+  const tracer = new ExecTracer(arg1 === undefined ? {} : JSON.parse(arg1));
+  let synth = 0;
+  let checksum = 0;
+  tracer.on('exec', (e) => {
+    const argv = e.argv;
+    checksum += e.pid + argv.length;
+    if (e.comm === 'synth') synth++;
+  });
+  await tracer.start();
+  let marks = 0;
+  process.stdin.on('data', (d) => {
+    if (d.toString().includes('mark')) say({ mark: ++marks, synth, lost: tracer.stats().lost });
+  });
+  say({ ready: true, pid: process.pid });
+  await whenStopRequested();
+  await tracer.stop();
+  say({ synth, checksum, stats: tracer.stats() });
 } else if (mode === 'latency') {
   const tag = `${arg1}-`;
   const latenciesNs = [];
