@@ -67,54 +67,67 @@ export function decodeBatch(batch: Buffer, clock: Clock, options: DecodeOptions 
   return decodeRecords(batch, clock, envNameSet(options.envNames));
 }
 
+/** What the tracer gets from a batch: decodeBatch()'s, plus the exits it only counted. */
+export interface DecodedRecords extends DecodedBatch {
+  /** Exit records counted but not made into events (`exits` false in decodeRecords). */
+  countedExits: number;
+}
+
 /**
  * decodeBatch() with the allow-list already made (envNameSet()), as the
  * tracer keeps it, and the process table exec events resolve parents in.
+ * With `exits` false, exit records are checked and counted but no event is
+ * made of them: nobody would see it (no 'exit' listener, no table), and in a
+ * storm they are half the records.
  */
 export function decodeRecords(
   batch: Buffer,
   clock: Clock,
   envNames: ReadonlySet<string> | undefined,
   table?: Processes,
-): DecodedBatch {
+  exits = true,
+): DecodedRecords {
   const events: ExecEvent[] = [];
   const records: DecodedBatch['records'] = [];
   let unknown = 0;
+  let countedExits = 0;
   let at = 0;
   while (at < batch.length) {
-    if (batch.length - at < H.length) return decoded(events, records, unknown, malformed('a truncated header', at));
+    if (batch.length - at < H.length) return decoded(events, records, unknown, countedExits, malformed('a truncated header', at));
     const size = batch.readUInt32LE(at + H.size);
     const fixed = batch.readUInt16LE(at + H.fixedSize);
     if (size < H.length || at + size > batch.length || fixed > size)
-      return decoded(events, records, unknown, malformed(`sizes that do not fit (size ${size}, fixed ${fixed})`, at));
+      return decoded(events, records, unknown, countedExits, malformed(`sizes that do not fit (size ${size}, fixed ${fixed})`, at));
     const type = batch.readUInt16LE(at + H.type);
     if (type === X.type) {
-      if (fixed < EXEC_LENGTH_V1) return decoded(events, records, unknown, malformed(`a short exec record (${fixed})`, at));
+      if (fixed < EXEC_LENGTH_V1) return decoded(events, records, unknown, countedExits, malformed(`a short exec record (${fixed})`, at));
       let variable = batch.readUInt16LE(at + X.filenameLen) + batch.readUInt32LE(at + X.argvLen);
       if (fixed >= CONTEXT_END)
         variable +=
           batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
       if (fixed >= WHERE_END) variable += batch.readUInt16LE(at + X.cgroupLen) + batch.readUInt32LE(at + X.envLen);
-      if (fixed + variable > size) return decoded(events, records, unknown, malformed(`lengths past the record's end (${variable})`, at));
+      if (fixed + variable > size) return decoded(events, records, unknown, countedExits, malformed(`lengths past the record's end (${variable})`, at));
       const exec = new Exec(batch, at, clock, envNames, table);
       events.push(exec);
       records.push(exec);
     } else if (type === LAYOUT.exit.type || type === LAYOUT.fork.type) {
       // Fixed-size records: a newer object may append fields, never shrink them.
       const length = type === LAYOUT.exit.type ? LAYOUT.exit.length : LAYOUT.fork.length;
-      if (fixed < length) return decoded(events, records, unknown, malformed(`a short ${type === LAYOUT.exit.type ? 'exit' : 'fork'} record (${fixed})`, at));
-      records.push(type === LAYOUT.exit.type ? new Exit(batch, at, clock) : new Fork(batch, at, clock));
+      if (fixed < length) return decoded(events, records, unknown, countedExits, malformed(`a short ${type === LAYOUT.exit.type ? 'exit' : 'fork'} record (${fixed})`, at));
+      if (type === LAYOUT.fork.type) records.push(new Fork(batch, at, clock));
+      else if (exits) records.push(new Exit(batch, at, clock));
+      else countedExits++;
     } else if (type === F.type) {
-      if (fixed < F.length) return decoded(events, records, unknown, malformed(`a short failed-exec record (${fixed})`, at));
+      if (fixed < F.length) return decoded(events, records, unknown, countedExits, malformed(`a short failed-exec record (${fixed})`, at));
       const variable = batch.readUInt16LE(at + F.filenameLen) + batch.readUInt32LE(at + F.argvLen);
-      if (fixed + variable > size) return decoded(events, records, unknown, malformed(`lengths past the record's end (${variable})`, at));
+      if (fixed + variable > size) return decoded(events, records, unknown, countedExits, malformed(`lengths past the record's end (${variable})`, at));
       records.push(new ExecFailed(batch, at, clock));
     } else {
       unknown++;
     }
     at += size;
   }
-  return decoded(events, records, unknown);
+  return decoded(events, records, unknown, countedExits);
 }
 
 /** A batch's result (a plain object: one with a getter slowed every caller's loop by a third). */
@@ -122,9 +135,10 @@ function decoded(
   events: ExecEvent[],
   records: DecodedBatch['records'],
   unknown: number,
+  countedExits: number,
   error?: DecodeError,
-): DecodedBatch {
-  return error ? { events, records, unknown, error } : { events, records, unknown };
+): DecodedRecords {
+  return error ? { events, records, unknown, countedExits, error } : { events, records, unknown, countedExits };
 }
 
 function malformed(what: string, offset: number): DecodeError {

@@ -299,8 +299,11 @@ export class ExecTracer extends EventEmitter {
     this.#stats.bytes += batch.length;
     const table = this.#processes;
     table?.prune();
-    const { records, unknown, error } = decodeRecords(batch, this.#clock, this.#envNames, table);
+    // Read per batch: a listener added later gets every exit from then on.
+    const exits = table !== undefined || this.listenerCount('exit') > 0;
+    const { records, unknown, countedExits, error } = decodeRecords(batch, this.#clock, this.#envNames, table, exits);
     this.#stats.unknownRecords += unknown;
+    this.#stats.exits += countedExits;
     // No try/catch around emit: a throwing listener must reach the addon's
     // MakeCallback and become an uncaught exception, as with any emitter.
     // In the kernel's order: a process's exec comes before its exit. The

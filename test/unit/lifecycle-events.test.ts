@@ -4,6 +4,7 @@
 // exec events.
 import { describe, expect, it } from 'vitest';
 import { ExecTracer, decodeBatch } from '../../lib/index.js';
+import { decodeRecords } from '../../lib/decode.js';
 import { LAYOUT } from '../../lib/layout.js';
 import { resolveOptions } from '../../lib/options.js';
 import {
@@ -77,6 +78,36 @@ describe('the tracer', () => {
     expect(order).toEqual(['fork 2', 'exec 2', 'exit 2', 'exit 3']);
     expect(tracer.stats()).toMatchObject({ events: 1, exits: 2, forks: 1 });
     expect(binding.lastOptions).toMatchObject({ exits: true, forks: true });
+    await tracer.stop();
+  });
+
+  it('decodeRecords counts exit records instead of making events when asked', () => {
+    const batch = Buffer.concat([encodeExitRecord({ pid: 1 }), encodeExecRecord({ pid: 2 }), encodeExitRecord({ pid: 3 })]);
+    const counted = decodeRecords(batch, clock, undefined, undefined, false);
+    expect(counted.records.map((r) => r.kind)).toEqual(['exec']);
+    expect(counted.countedExits).toBe(2);
+    const made = decodeRecords(batch, clock, undefined, undefined, true);
+    expect(made.records.map((r) => r.kind)).toEqual(['exit', 'exec', 'exit']);
+    expect(made.countedExits).toBe(0);
+  });
+
+  it("counts exits nobody listens to without making events of them, and a listener added later gets the next", async () => {
+    const binding = new MockBinding();
+    const tracer = new ExecTracer({}, { binding });
+    await tracer.start();
+    binding.current.push(encodeExecRecord({ pid: 7 }), encodeExitRecord({ pid: 7 }), encodeExitRecord({ pid: 8 }));
+    expect(tracer.stats()).toMatchObject({ events: 1, exits: 2 });
+    const seen: number[] = [];
+    tracer.on('exit', (e) => seen.push(e.pid));
+    binding.current.push(encodeExitRecord({ pid: 9 }));
+    expect(seen).toEqual([9]);
+    expect(tracer.stats()).toMatchObject({ exits: 3 });
+    // A malformed exit record is still refused, counted or not.
+    tracer.off('exit', tracer.listeners('exit')[0] as never);
+    const errors: string[] = [];
+    tracer.on('error', (e) => errors.push(e.code));
+    binding.current.push(encodeExitRecord({ pid: 10, fixedSize: 40 }));
+    expect(errors).toEqual(['EDECODE']);
     await tracer.stop();
   });
 
