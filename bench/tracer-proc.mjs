@@ -7,7 +7,8 @@
 //                          trace with defaults (or the JSON OPTIONS, if
 //                          given); count TAG-tagged execs. LISTENER "tag"
 //                          (default) reads argv[1] only; "full" reads pid,
-//                          comm and the whole argv too. Each "mark" on
+//                          comm and the whole argv too; "full+exit" also
+//                          listens to 'exit' (and does nothing). Each "mark" on
 //                          stdin answers {"mark":n,...} with the filter's
 //                          counters then, so a window can be cut exactly
 //   synth [OPTIONS]        trace; count the synthetic records bench/synth
@@ -54,7 +55,10 @@ if (mode === 'storm') {
   const counts = new Map();
   const tracer = new ExecTracer(arg2 === undefined ? {} : JSON.parse(arg2));
   let checksum = 0;
-  tracer.on('exec', arg3 === 'full'
+  // "full+exit" adds an exit listener that does nothing: the tracer then
+  // makes an event of every exit record (bench A/B of counting them).
+  if (arg3 === 'full+exit') tracer.on('exit', () => {});
+  tracer.on('exec', arg3?.startsWith('full')
     ? (e) => {
         const argv = e.argv;
         checksum += e.pid + e.comm.length + argv.length;
