@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
-import { fixture, kernel, ourPrograms, realBinding, root, settledKernelObjects } from './kernel.js';
+import { fixture, kernel, ourPrograms, realBinding, root, scaled, settledKernelObjects } from './kernel.js';
 
 const WORKERS = 4;
 
@@ -49,6 +49,9 @@ describe.skipIf(!kernel)('many tracers at once, on the real kernel', () => {
     const stamp = `${process.pid}-${Date.now().toString(36)}`;
     const first = `et-many-a${stamp}`;
     const second = `et-many-b${stamp}`;
+    // Smaller inside the kernel matrix's emulated guests (testScale).
+    const perFirst = scaled(250, 10);
+    const perSecond = scaled(150, 10);
 
     const workers = Array.from({ length: WORKERS }, startWorker);
     try {
@@ -59,21 +62,21 @@ describe.skipIf(!kernel)('many tracers at once, on the real kernel', () => {
       await Promise.all([...local.map((l) => l.tracer.start()), ...started]);
       expect(ourPrograms()).toBe(local.length + WORKERS); // one exec program each (exits: false)
 
-      execFileSync(storm, ['4', '250', first]);
+      execFileSync(storm, ['4', String(perFirst), first]);
       // The first local tracer stops; every other keeps its exact count.
       await local[0]!.tracer.stop();
-      execFileSync(storm, ['2', '150', second]);
+      execFileSync(storm, ['2', String(perSecond), second]);
 
       const stopped = workers.map((w) => w.next());
       for (const w of workers) w.worker.postMessage('stop');
       await local[1]!.tracer.stop();
       const results = (await Promise.all(stopped)) as { counts: [string, number][]; stats: { events: number; lost: number } }[];
 
-      exactlyOnce(local[0]!.counts, first, 1000);
+      exactlyOnce(local[0]!.counts, first, 4 * perFirst);
       exactlyOnce(local[0]!.counts, second, 0);
       for (const counts of [local[1]!.counts, ...results.map((r) => r.counts)]) {
-        exactlyOnce(counts, first, 1000);
-        exactlyOnce(counts, second, 300);
+        exactlyOnce(counts, first, 4 * perFirst);
+        exactlyOnce(counts, second, 2 * perSecond);
       }
       // Counters are each tracer's own: the stopped one's froze at its stop.
       const events = [local[0]!.tracer.stats().events, local[1]!.tracer.stats().events, ...results.map((r) => r.stats.events)];
