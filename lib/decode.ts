@@ -8,6 +8,7 @@ import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec-event.js';
 import { ExecFailed } from './exec-failed-event.js';
 import { Exit } from './exit-event.js';
 import { Fork } from './fork-event.js';
+import type { Redactor } from './redact.js';
 import { LAYOUT } from './layout.js';
 import type { Processes } from './process-table.js';
 
@@ -86,6 +87,7 @@ export function decodeRecords(
   envNames: ReadonlySet<string> | undefined,
   table?: Processes,
   exits = true,
+  redactor?: Redactor,
 ): DecodedRecords {
   const events: ExecEvent[] = [];
   const records: DecodedBatch['records'] = [];
@@ -107,7 +109,7 @@ export function decodeRecords(
           batch.readUInt16LE(at + X.exeLen) + batch.readUInt16LE(at + X.interpLen) + batch.readUInt16LE(at + X.cwdLen);
       if (fixed >= WHERE_END) variable += batch.readUInt16LE(at + X.cgroupLen) + batch.readUInt32LE(at + X.envLen);
       if (fixed + variable > size) return decoded(events, records, unknown, countedExits, malformed(`lengths past the record's end (${variable})`, at));
-      const exec = new Exec(batch, at, clock, envNames, table);
+      const exec = new Exec(batch, at, clock, envNames, table, redactor);
       events.push(exec);
       records.push(exec);
     } else if (type === LAYOUT.exit.type || type === LAYOUT.fork.type) {
@@ -121,7 +123,7 @@ export function decodeRecords(
       if (fixed < F.length) return decoded(events, records, unknown, countedExits, malformed(`a short failed-exec record (${fixed})`, at));
       const variable = batch.readUInt16LE(at + F.filenameLen) + batch.readUInt32LE(at + F.argvLen);
       if (fixed + variable > size) return decoded(events, records, unknown, countedExits, malformed(`lengths past the record's end (${variable})`, at));
-      records.push(new ExecFailed(batch, at, clock));
+      records.push(new ExecFailed(batch, at, clock, redactor));
     } else {
       unknown++;
     }

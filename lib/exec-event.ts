@@ -12,6 +12,7 @@ import type { NamespaceName } from '../types/binding.js';
 import type { ExecEvent, ProcessInfo, ProcessTable } from '../types/index.js';
 import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
+import type { Redactor } from './redact.js';
 import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text, wallClock } from './fields.js';
 import { LAYOUT } from './layout.js';
 
@@ -57,6 +58,7 @@ export class Exec implements ExecEvent {
   readonly #clock: Clock;
   readonly #envNames: ReadonlySet<string> | undefined;
   readonly #table: ProcessTable | undefined;
+  readonly #redactor: Redactor | undefined;
   #processId?: string;
   #parentProcessId?: string;
   #comm?: string;
@@ -74,12 +76,13 @@ export class Exec implements ExecEvent {
    * `envNames`: the names an allow-list keeps, each as the latin1 string of
    * its UTF-8 bytes (how raw names are compared); undefined keeps them all.
    */
-  constructor(buf: Buffer, at: number, clock: Clock, envNames?: ReadonlySet<string>, table?: ProcessTable) {
+  constructor(buf: Buffer, at: number, clock: Clock, envNames?: ReadonlySet<string>, table?: ProcessTable, redactor?: Redactor) {
     this.#buf = buf;
     this.#at = at;
     this.#clock = clock;
     this.#envNames = envNames;
     this.#table = table;
+    this.#redactor = redactor;
     this.pid = buf.readUInt32LE(at + X.pid);
     this.tid = buf.readUInt32LE(at + X.tid);
     this.ppid = buf.readUInt32LE(at + X.ppid);
@@ -148,11 +151,15 @@ export class Exec implements ExecEvent {
   }
 
   get rawArgv(): Buffer[] {
-    this.#rawArgv ??= boundedBuffers(this.#buf, this.#argBounds());
+    if (this.#rawArgv === undefined) {
+      const raw = boundedBuffers(this.#buf, this.#argBounds());
+      this.#rawArgv = this.#redactor ? raw.map((arg) => this.#redactor!.bytes(arg)) : raw;
+    }
     return this.#rawArgv;
   }
 
   get argv(): string[] {
+    if (this.#redactor) return (this.#argv ??= this.rawArgv.map((arg) => arg.toString('utf8')));
     // Buffer#toString decodes straight from the batch (invalid UTF-8 becomes
     // U+FFFD, as with TextDecoder) without a view object per argument.
     this.#argv ??= boundedStrings(this.#buf, this.#argBounds());
@@ -395,7 +402,7 @@ export class Exec implements ExecEvent {
           let nul = this.#buf.indexOf(0, from);
           if (nul < 0 || nul >= end) nul = end; // cut short by envLimit
           const entry = this.#buf.subarray(from, nul);
-          if (this.#keepEnv(entry)) entries.push(entry);
+          if (this.#keepEnv(entry)) entries.push(this.#redactor ? this.#redactor.bytes(entry) : entry);
           from = nul + 1;
         }
       }

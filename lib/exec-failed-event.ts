@@ -4,6 +4,7 @@
 // ExecFailedEvent: the path and argv as the caller passed them, and the errno.
 import type { ExecFailedEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
+import type { Redactor } from './redact.js';
 import { ProcessRecord, boundedBuffers, boundedStrings, errnoName, stringBounds } from './fields.js';
 import { LAYOUT } from './layout.js';
 
@@ -21,8 +22,11 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
   #argv?: string[];
   #rawArgv?: Buffer[];
 
-  constructor(buf: Buffer, at: number, clock: Clock) {
+  readonly #redactor: Redactor | undefined;
+
+  constructor(buf: Buffer, at: number, clock: Clock, redactor?: Redactor) {
     super(buf, at, clock, X);
+    this.#redactor = redactor;
     this.pid = buf.readUInt32LE(at + X.pid);
     this.tid = buf.readUInt32LE(at + X.tid);
     this.ppid = buf.readUInt32LE(at + X.ppid);
@@ -76,11 +80,16 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
 
   // Decoded once, as ExecEvent's: every listener reads the same array.
   get argv(): string[] {
+    if (this.#redactor) return (this.#argv ??= this.rawArgv.map((arg) => arg.toString('utf8')));
     return (this.#argv ??= boundedStrings(this.buf, this.#argBounds()));
   }
 
   get rawArgv(): Buffer[] {
-    return (this.#rawArgv ??= boundedBuffers(this.buf, this.#argBounds()));
+    if (this.#rawArgv === undefined) {
+      const raw = boundedBuffers(this.buf, this.#argBounds());
+      this.#rawArgv = this.#redactor ? raw.map((arg) => this.#redactor!.bytes(arg)) : raw;
+    }
+    return this.#rawArgv;
   }
 
   get argvTruncated(): boolean {

@@ -8,6 +8,7 @@ export { ExecTracerError } from './errors.js';
 export { escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
 export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions, type Clock } from './decode.js';
 export { containerIdFromCgroup } from './container.js';
+export { DEFAULT_REDACTIONS } from './redact.js';
 export { LAYOUT } from './layout.js';
 export type {
   ExecEvent,

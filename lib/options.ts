@@ -5,6 +5,7 @@ import type { NativeFilter, NativeOpenOptions, RecordLayout } from '../types/bin
 import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
 import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './layout.js';
+import { DEFAULT_REDACTIONS, Redactor } from './redact.js';
 import { show } from './show.js';
 
 /** Validated options, in the user's terms. */
@@ -24,6 +25,8 @@ export interface ResolvedOptions {
   exitGraceMs: number;
   /** The filter start() applies (its shape checked; what it names is looked up then). */
   filter?: ValidFilter;
+  /** options.redact, compiled; absent: nothing is redacted. */
+  redactor?: Redactor;
   signal?: AbortSignal;
 }
 
@@ -55,7 +58,7 @@ const MAX_LATENCY_MS = 10_000;
 const MAX_EXIT_GRACE_MS = 600_000;
 const KNOWN = new Set([
   'argvLimit', 'ringBufferSize', 'maxLatencyMs', 'signal', 'attach', 'context', 'env', 'envLimit', 'exits', 'forks',
-  'failedExecs', 'processTable', 'exitGraceMs', 'filter',
+  'failedExecs', 'processTable', 'exitGraceMs', 'filter', 'redact',
 ]);
 const CONTEXT_PARTS = ['exe', 'file', 'interpreter', 'cwd', 'cgroup'] as const satisfies readonly (keyof ExecContextOptions)[];
 /** The parts whose path may take PATH_MAX - 1 bytes of a record. */
@@ -178,6 +181,8 @@ export function resolveOptions(
     processTable, exitGraceMs,
   };
   if (filter) resolved.filter = filter;
+  const redactor = resolveRedact(o.redact);
+  if (redactor) resolved.redactor = redactor;
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);
@@ -282,4 +287,15 @@ export function nativeOptions(
     seed: o.processTable,
     ...(filter && filter.entries.length + filter.flags > 0 ? { filter } : {}),
   };
+}
+
+/** options.redact: false (the default), true (DEFAULT_REDACTIONS) or a list of RegExps. */
+function resolveRedact(value: unknown): Redactor | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return new Redactor(DEFAULT_REDACTIONS);
+  if (!Array.isArray(value)) throw new TypeError(`options.redact must be a boolean or an array of RegExps, got ${show(value)}`);
+  value.forEach((pattern: unknown, i) => {
+    if (!(pattern instanceof RegExp)) throw new TypeError(`options.redact[${i}] must be a RegExp, got ${show(pattern)}`);
+  });
+  return value.length === 0 ? undefined : new Redactor(value as RegExp[]);
 }

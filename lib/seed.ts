@@ -4,7 +4,8 @@
 // et_task_record (bpf/exec_tracer.h), each followed by the argv and exe the
 // addon read from /proc for it. Identities come from the kernel, so they
 // equal what later exec, exit and fork events carry.
-import { readComm, stringBounds, boundedStrings } from './fields.js';
+import { boundedBuffers, boundedStrings, readComm, stringBounds } from './fields.js';
+import type { Redactor } from './redact.js';
 import { LAYOUT } from './layout.js';
 import type { SeedTask } from './process-table.js';
 
@@ -12,7 +13,7 @@ const T = LAYOUT.task;
 const H = LAYOUT.header;
 
 /** The live processes in a seed; stops at the first record that does not fit (the rest is lost, never misread). */
-export function decodeSeed(seed: Buffer): SeedTask[] {
+export function decodeSeed(seed: Buffer, redactor?: Redactor): SeedTask[] {
   const tasks: SeedTask[] = [];
   let at = 0;
   while (seed.length - at >= T.length) {
@@ -34,10 +35,17 @@ export function decodeSeed(seed: Buffer): SeedTask[] {
       comm: readComm(seed, at + T.comm),
       uid: seed.readUInt32LE(at + T.uid),
       kernelThread: (flags & T.kernelThread) !== 0,
-      argv: fromProc ? boundedStrings(seed, stringBounds(seed, argvStart, argvStart + argvLen)) : undefined,
+      argv: fromProc ? seedArgv(seed, argvStart, argvLen, redactor) : undefined,
       exe: fromProc && exeLen > 0 ? seed.toString('utf8', argvStart + argvLen, argvStart + argvLen + exeLen) : undefined,
     });
     at += size;
   }
   return tasks;
+}
+
+/** A seeded process's argv, from /proc/<pid>/cmdline, redacted as events are. */
+function seedArgv(seed: Buffer, start: number, length: number, redactor: Redactor | undefined): string[] {
+  const bounds = stringBounds(seed, start, start + length);
+  if (!redactor) return boundedStrings(seed, bounds);
+  return boundedBuffers(seed, bounds).map((arg) => redactor.bytes(arg).toString('utf8'));
 }

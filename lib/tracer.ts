@@ -183,7 +183,7 @@ export class ExecTracer extends EventEmitter {
       // Before the first batch: the ring holds what happened since the
       // iterator ran, and applies on top of it.
       const seed = native.takeSeed();
-      if (seed) this.#processes.seed(decodeSeed(seed));
+      if (seed) this.#processes.seed(decodeSeed(seed, this.#options.redactor));
     }
     try {
       native.start(
@@ -301,7 +301,7 @@ export class ExecTracer extends EventEmitter {
     table?.prune();
     // Read per batch: a listener added later gets every exit from then on.
     const exits = table !== undefined || this.listenerCount('exit') > 0;
-    const { records, unknown, countedExits, error } = decodeRecords(batch, this.#clock, this.#envNames, table, exits);
+    const { records, unknown, countedExits, error } = decodeRecords(batch, this.#clock, this.#envNames, table, exits, this.#options.redactor);
     this.#stats.unknownRecords += unknown;
     this.#stats.exits += countedExits;
     // No try/catch around emit: a throwing listener must reach the addon's

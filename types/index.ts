@@ -502,6 +502,20 @@ export interface ExecTracerOptions {
    */
   failedExecs?: boolean;
   /**
+   * Secrets to hide in argv (and in the environment, when `env` captures it),
+   * before any listener sees an event: `true` uses `DEFAULT_REDACTIONS`
+   * (`--password=…`, `-p<secret>`, `Authorization:` headers, `user:pass@`
+   * in URLs, `*_TOKEN=`/`*_SECRET=`/`*PASSWORD=` variables, AWS access key
+   * ids), or give your own RegExps (spread the defaults in to keep them).
+   * Each pattern runs over each argument and each `NAME=value` on its own;
+   * what its first capturing group matched becomes `***` (without a group,
+   * the whole match), every match, in `argv`, `rawArgv`, `env`, `rawEnv`,
+   * failed execs' argv, the process table's argv and `toJSON()` alike.
+   * Bytes that are not UTF-8 are matched as latin1, so none is lost.
+   * @default false
+   */
+  redact?: boolean | readonly RegExp[];
+  /**
    * Whether to keep `tracer.processes`, a live table of every process on the
    * host, and resolve `event.parent` / `event.ancestors()` through it. At
    * start() a task iterator seeds it from the kernel (ids and start times
