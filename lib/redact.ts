@@ -48,10 +48,9 @@ export class Redactor {
   /** The text with every secret replaced; the same string when nothing matched. */
   text(text: string): string {
     let out = text;
+    // A global RegExp's replace() starts at 0 and returns the same string
+    // when nothing matched: no test() pass first.
     for (const pattern of this.#patterns) {
-      pattern.lastIndex = 0;
-      if (!pattern.test(out)) continue;
-      pattern.lastIndex = 0;
       out = out.replace(pattern, (match: string, ...rest: unknown[]) => {
         // The first group's text, found from the match's end: the groups of
         // the default set sit at the end of their match or after the
