@@ -107,28 +107,30 @@ bool ProcStartTicks(uint32_t pid, unsigned long long *ticks) {
   return false;
 }
 
-// Appends argv and exe to one seed record, from /proc: the iterator cannot
-// read another process's memory without sleeping, which 5.10 does not allow.
-void AppendFromProc(et_task_record *task, uint32_t argv_limit, long ticks_per_second, std::string *out) {
-  size_t at = out->size();
-  out->append(reinterpret_cast<const char *>(task), sizeof(*task));
-  if (task->flags & ET_TASK_KTHREAD) return;
+// Appends one seed record with its argv and exe, from /proc: the iterator
+// cannot read another process's memory without sleeping, which 5.10 does not
+// allow. Records follow each other unaligned (argv and exe have any length),
+// so the header is completed here and copied in whole.
+void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_second, std::string *out) {
+  std::string argv;
+  char exe[ET_PATH_MAX];
+  ssize_t exe_len = 0;
   unsigned long long ticks = 0;
   uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(ticks_per_second);
-  if (!ProcStartTicks(task->pid, &ticks) || ticks != task->start_boot_ns / ns_per_tick) return;
-  std::string dir = "/proc/" + std::to_string(task->pid);
-  std::string argv;
-  if (!ReadProcFile(dir + "/cmdline", argv_limit, &argv)) argv.clear();
-  char exe[ET_PATH_MAX];
-  ssize_t exe_len = readlink((dir + "/exe").c_str(), exe, sizeof(exe) - 1);
-  if (exe_len < 0) exe_len = 0;
+  if (!(task.flags & ET_TASK_KTHREAD) && ProcStartTicks(task.pid, &ticks) &&
+      ticks == task.start_boot_ns / ns_per_tick) {
+    std::string dir = "/proc/" + std::to_string(task.pid);
+    if (!ReadProcFile(dir + "/cmdline", argv_limit, &argv)) argv.clear();
+    exe_len = readlink((dir + "/exe").c_str(), exe, sizeof(exe) - 1);
+    if (exe_len < 0) exe_len = 0;
+    task.argv_len = static_cast<uint32_t>(argv.size());
+    task.exe_len = static_cast<uint16_t>(exe_len);
+    task.flags |= ET_TASK_PROC;
+    task.hdr.size = static_cast<uint32_t>(sizeof(task) + argv.size() + static_cast<size_t>(exe_len));
+  }
+  out->append(reinterpret_cast<const char *>(&task), sizeof(task));
   out->append(argv);
   out->append(exe, static_cast<size_t>(exe_len));
-  auto *copy = reinterpret_cast<et_task_record *>(out->data() + at);
-  copy->argv_len = static_cast<uint32_t>(argv.size());
-  copy->exe_len = static_cast<uint16_t>(exe_len);
-  copy->flags |= ET_TASK_PROC;
-  copy->hdr.size = static_cast<uint32_t>(out->size() - at);
 }
 
 // Runs the task iterator once and builds the seed from what it wrote.
@@ -162,7 +164,7 @@ bool ReadSeed(exec_tracer_bpf *skel, uint32_t argv_limit, std::string *seed, Loa
   for (size_t at = 0; at + sizeof(et_task_record) <= raw.size(); at += sizeof(et_task_record)) {
     et_task_record task;
     std::memcpy(&task, raw.data() + at, sizeof(task));
-    AppendFromProc(&task, argv_limit, ticks_per_second, seed);
+    AppendFromProc(task, argv_limit, ticks_per_second, seed);
   }
   return true;
 }
@@ -264,10 +266,12 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
     out->links[i] = bpf_program__attach(programs[i]);
     if (out->links[i] == nullptr) {
       err = errno;
+      // The program's name lives in the skeleton: read it before freeing.
+      std::string message = std::string("cannot attach to ") + bpf_program__section_name(programs[i]);
       out->Detach();
       out->skel = nullptr;
       exec_tracer_bpf__destroy(skel);
-      return Fail(error, "attach", err, std::string("cannot attach to ") + bpf_program__section_name(programs[i]));
+      return Fail(error, "attach", err, std::move(message));
     }
   }
 
