@@ -112,12 +112,39 @@ export interface KernelObjects {
   links: number;
 }
 
+/**
+ * bpftool as a plain program, even where the sanitizer check (npm run
+ * test:check) preloads ASan into everything: slowed down by it, one
+ * bpftool's own iterator program and maps are still being freed when the
+ * next one counts.
+ */
+function bpftool(args: string[]): string {
+  return execFileSync('bpftool', args, { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: undefined } });
+}
+
+interface Listed {
+  id: number;
+  name?: string;
+}
+
+/** The kernel's programs, maps and links, as bpftool lists them, read once. */
+function listed(): { prog: Listed[]; map: Listed[]; link: Listed[] } {
+  const list = (kind: string) => JSON.parse(bpftool(['-j', kind, 'show']) || '[]') as Listed[];
+  return { prog: list('prog'), map: list('map'), link: list('link') };
+}
+
 /** Every BPF program, map and link the kernel holds right now. */
 export function kernelObjects(): KernelObjects {
-  const count = (kind: string) =>
-    (JSON.parse(execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' }) || '[]') as unknown[])
-      .length;
-  return { progs: count('prog'), maps: count('map'), links: count('link') };
+  const now = listed();
+  return { progs: now.prog.length, maps: now.map.length, links: now.link.length };
+}
+
+/** Each BPF program, map and link the kernel holds right now, as 'KIND ID NAME', sorted. */
+export function kernelObjectIds(): string[] {
+  const now = listed();
+  return (['prog', 'map', 'link'] as const)
+    .flatMap((kind) => now[kind].map((o) => `${kind} ${o.id}${o.name ? ` ${o.name}` : ''}`))
+    .sort();
 }
 
 /** Our programs a tracer with default options loads: exec and exit. */
@@ -125,25 +152,29 @@ export const PROGRAMS_PER_TRACER = 2;
 /** The links a tracer with default options holds: exec and exit. */
 export const LINKS_PER_TRACER = 2;
 
+/** Whether a program is one of ours (the kernel keeps 15 bytes of a name: handle_failed_btf is handle_failed_b). */
+function isOurs(p: Listed): boolean {
+  return /^(handle_(exec|exit|fork)_(btf|tp)|handle_failed_b\w*|seed_tasks|seed_filter)$/.test(p.name ?? '');
+}
+
 /** How many of the kernel's BPF programs are ours (exec, exit, fork, failed exec, seeds; either hook). */
 export function ourPrograms(): number {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
-    name?: string;
-  }[];
-  return progs.filter((p) => /^(handle_(exec|exit|fork)_(btf|tp)|handle_failed_btf|seed_tasks|seed_filter)$/.test(p.name ?? '')).length;
+  return listed().prog.filter(isOurs).length;
 }
 
 /**
  * Kernel objects once none of ours is left and two reads agree: the kernel
  * frees a closed program's maps after an RCU grace period, so a count taken
- * right after a stop can still include them.
+ * right after a stop can still include them. Each read is one listing, so
+ * "none of ours" and the counts describe the same moment.
  */
 export async function settledKernelObjects(): Promise<KernelObjects> {
   let previous = kernelObjects();
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const now = kernelObjects();
-    if (ourPrograms() === 0 && now.progs === previous.progs && now.maps === previous.maps && now.links === previous.links)
+    const read = listed();
+    const now = { progs: read.prog.length, maps: read.map.length, links: read.link.length };
+    if (!read.prog.some(isOurs) && now.progs === previous.progs && now.maps === previous.maps && now.links === previous.links)
       return now;
     previous = now;
   }
