@@ -14,6 +14,7 @@
 #include <linux/types.h>  // the __u32 family used by the record header
 
 #include "exec_tracer.h"
+#include "faults.h"
 #include "filter.h"
 #include "loader.h"
 #include "pump.h"
@@ -525,6 +526,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bootTimeNs", Napi::Function::New<BootTimeNs>(env, "bootTimeNs"));
   exports.Set("layout", Layout(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
+  // Test builds only (CMakeLists.txt: EXEC_TRACER_FAULTS, EXEC_TRACER_SANITIZE):
+  // the release addon has neither key, so test/check can tell what it runs.
+#ifdef EXEC_TRACER_FAULTS
+  exports.Set("faults", FaultsBinding(env));
+#endif
+#ifdef EXEC_TRACER_SANITIZE
+  exports.Set("sanitizers", Napi::String::New(env, "address,undefined"));
+#endif
   return exports;
 }
 

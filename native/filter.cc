@@ -14,6 +14,7 @@
 
 #include "exec_tracer.h"
 #include "exec_tracer.skel.h"
+#include "faults.h"
 
 namespace exec_tracer {
 namespace {
@@ -67,7 +68,7 @@ bool Insert(int fd, const void *key, const void *value, LoadError *error, const 
 // Runs the seeding iterator once: every live process below a root gets
 // marked for the generation being filled.
 bool SeedDescent(bpf_program *program, LoadError *error) {
-  bpf_link *link = bpf_program__attach_iter(program, nullptr);
+  bpf_link *link = OrFault<bpf_link *>(FaultPoint::Seed, nullptr, [&] { return bpf_program__attach_iter(program, nullptr); });
   if (link == nullptr) return Fail(error, errno, "cannot attach the filter's task iterator (iter/task)");
   int fd = bpf_iter_create(bpf_link__fd(link));
   if (fd < 0) {
@@ -96,7 +97,7 @@ bool IsLoaded(bpf_program *program) { return program != nullptr && bpf_program__
 // the tracer was started without one. Its read-only data is the first
 // object's frozen map, so the programs see the same knobs.
 bool LoadFollowers(Loaded *loaded, LoadError *error) {
-  exec_tracer_bpf *followers = exec_tracer_bpf__open();
+  exec_tracer_bpf *followers = OrFault<exec_tracer_bpf *>(FaultPoint::Open, nullptr, exec_tracer_bpf__open);
   if (followers == nullptr) return Fail(error, errno, "cannot open the BPF object again for the filter");
   int err = 0;
   bpf_map *map;
@@ -112,6 +113,7 @@ bool LoadFollowers(Loaded *loaded, LoadError *error) {
                                                  program == followers->progs.handle_fork_btf ||
                                                  program == followers->progs.seed_filter);
   }
+  if (!err) err = -Fault(FaultPoint::Load);
   if (!err) err = exec_tracer_bpf__load(followers);
   if (err) {
     exec_tracer_bpf__destroy(followers);
@@ -140,7 +142,7 @@ bool AttachFollowers(Loaded *loaded, LoadError *error) {
   bpf_program *programs[2] = {exit, fork};
   for (int i = 0; i < 2; i++) {
     if (loaded->links[i] != nullptr) continue;
-    loaded->links[i] = bpf_program__attach(programs[i]);
+    loaded->links[i] = OrFault<bpf_link *>(FaultPoint::Attach, nullptr, [&] { return bpf_program__attach(programs[i]); });
     if (loaded->links[i] == nullptr)
       return Fail(error, errno, std::string("cannot attach to ") + bpf_program__section_name(programs[i]));
   }

@@ -17,6 +17,7 @@
 
 #include "exec_tracer.h"
 #include "exec_tracer.skel.h"
+#include "faults.h"
 #include "filter.h"
 
 namespace exec_tracer {
@@ -135,7 +136,8 @@ void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_sec
 
 // Runs the task iterator once and builds the seed from what it wrote.
 bool ReadSeed(exec_tracer_bpf *skel, uint32_t argv_limit, std::string *seed, LoadError *error) {
-  bpf_link *link = bpf_program__attach_iter(skel->progs.seed_tasks, nullptr);
+  bpf_link *link = OrFault<bpf_link *>(FaultPoint::Seed, nullptr,
+                                      [&] { return bpf_program__attach_iter(skel->progs.seed_tasks, nullptr); });
   if (link == nullptr) return Fail(error, "seed", errno, "cannot attach the task iterator (iter/task)");
   int fd = bpf_iter_create(bpf_link__fd(link));
   if (fd < 0) {
@@ -171,7 +173,7 @@ bool ReadSeed(exec_tracer_bpf *skel, uint32_t argv_limit, std::string *seed, Loa
 
 // One attempt with one program kind. On failure the skeleton is destroyed.
 bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError *error) {
-  exec_tracer_bpf *skel = exec_tracer_bpf__open();
+  exec_tracer_bpf *skel = OrFault<exec_tracer_bpf *>(FaultPoint::Open, nullptr, exec_tracer_bpf__open);
   if (skel == nullptr) return Fail(error, "open", errno, "cannot open the embedded BPF object");
 
   skel->rodata->argv_limit = options.argv_limit;
@@ -236,7 +238,8 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
                 "(no /sys/kernel/tracing/events/sched/sched_process_exec/id)");
   }
 
-  err = exec_tracer_bpf__load(skel);
+  int fault = Fault(FaultPoint::Load);
+  err = fault ? -fault : exec_tracer_bpf__load(skel);
   if (err) {
     exec_tracer_bpf__destroy(skel);
     return Fail(error, "load", err, "the kernel refused to load the BPF program");
@@ -263,7 +266,7 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   };
   for (int i = 0; i < Loaded::kMaxLinks; i++) {
     if (programs[i] == nullptr || out->links[i] != nullptr) continue;
-    out->links[i] = bpf_program__attach(programs[i]);
+    out->links[i] = OrFault<bpf_link *>(FaultPoint::Attach, nullptr, [&] { return bpf_program__attach(programs[i]); });
     if (out->links[i] == nullptr) {
       err = errno;
       // The program's name lives in the skeleton: read it before freeing.

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "errors.h"
+#include "faults.h"
 #include <linux/types.h>  // the __u32 family used by the record header
 
 #include "exec_tracer.h"
@@ -29,7 +30,9 @@ int SampleTrampoline(void *ctx, void *data, size_t size) {
 
 Pump *Pump::Create(Napi::Env env, Loaded loaded, const PumpOptions &options, int *err) {
   auto *pump = new Pump(env, loaded, options);
-  pump->rb_ = ring_buffer__new(bpf_map__fd(loaded.skel->maps.events), SampleTrampoline, pump, nullptr);
+  pump->rb_ = OrFault<ring_buffer *>(FaultPoint::Ringbuf, nullptr, [&] {
+    return ring_buffer__new(bpf_map__fd(loaded.skel->maps.events), SampleTrampoline, pump, nullptr);
+  });
   if (pump->rb_ == nullptr) {
     *err = errno;
     pump->loaded_.Release();

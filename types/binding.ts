@@ -325,4 +325,23 @@ export interface NativeBinding {
   readonly pageSize: number;
   /** CLOCK_BOOTTIME now, in ns: the clock of every record's `bootNs`. */
   bootTimeNs(): bigint;
+  /** Test builds only (EXEC_TRACER_FAULTS): the fault injector; absent from releases. */
+  readonly faults?: NativeFaults;
+  /** Test builds only (EXEC_TRACER_SANITIZE): the sanitizers compiled in, 'address,undefined'. */
+  readonly sanitizers?: string;
+}
+
+/**
+ * Makes one call the addon makes (or libbpf makes for it) fail, to test the
+ * failure paths (native/faults.h). Process-wide; one fault armed at a time.
+ */
+export interface NativeFaults {
+  /** 'open', 'load', 'attach', 'seed', 'ringbuf' (calls into libbpf); 'bpf', 'epoll', 'mmap' (system calls libbpf makes). */
+  readonly points: readonly string[];
+  /** The `nth` call to `point` from now on fails with `errno`; every other call goes through. */
+  arm(point: string, nth: number, errno: number): void;
+  /** Disarms; returns whether the armed fault fired. Counting starts again. */
+  disarm(): boolean;
+  /** How often each point was reached since the last arm() or disarm(). */
+  calls(): Record<string, number>;
 }
