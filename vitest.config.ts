@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The check build's suites need that build (npm run test:check).
+    exclude: [...configDefaults.exclude, 'test/check/**'],
     pool: 'forks',
     // The real-kernel suites count kernel-wide BPF objects and time storms:
     // they must not run beside each other. The machines have 2 cores anyway.
