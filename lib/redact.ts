@@ -41,25 +41,25 @@ export class Redactor {
 
   constructor(patterns: readonly RegExp[]) {
     // Global copies: every match is found, and the caller's RegExps keep
-    // their own lastIndex untouched.
-    this.#patterns = patterns.map((p) => new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g'));
+    // their own lastIndex untouched. With indices (d): where the first
+    // group sits in the text, not a guess from its characters.
+    this.#patterns = patterns.map((p) => new RegExp(p.source, p.flags.replace(/[dgy]/g, '') + 'dg'));
   }
 
   /** The text with every secret replaced; the same string when nothing matched. */
   text(text: string): string {
     let out = text;
-    // A global RegExp's replace() starts at 0 and returns the same string
-    // when nothing matched: no test() pass first.
     for (const pattern of this.#patterns) {
-      out = out.replace(pattern, (match: string, ...rest: unknown[]) => {
-        // The first group's text, found from the match's end: the groups of
-        // the default set sit at the end of their match or after the
-        // last ':' of a URL's user part.
-        const group = typeof rest[0] === 'string' ? rest[0] : undefined;
-        if (group === undefined || group === '') return REDACTED;
-        const at = match.lastIndexOf(group);
-        return `${match.slice(0, at)}${REDACTED}${match.slice(at + group.length)}`;
-      });
+      let redacted = '';
+      let copied = 0;
+      for (const match of out.matchAll(pattern)) {
+        // The first group, or the whole match when it has none (or matched nothing).
+        const group = match[1] === undefined || match[1] === '' ? undefined : match.indices![1];
+        const [from, to] = group ?? [match.index!, match.index! + match[0].length];
+        redacted += `${out.slice(copied, from)}${REDACTED}`;
+        copied = to;
+      }
+      if (redacted !== '') out = redacted + out.slice(copied); // else nothing matched: the same string
     }
     return out;
   }

@@ -43,6 +43,14 @@ describe('Redactor', () => {
     expect(r.text('secret1 secret2')).toBe('secret*** secret***');
     expect(mine.lastIndex).toBe(3);
   });
+
+  it('replaces where the first group matched, even when its text recurs later in the match', () => {
+    // Found by its characters from the end, the group here would be the
+    // second "ab", and the secret would show.
+    expect(new Redactor([/token=(ab)ab/]).text('token=abab')).toBe('token=***ab');
+    expect(new Redactor([/(x)?y/]).text('y xy')).toBe('*** ***y');
+    expect(new Redactor([/key=(\w*)/d]).text('key= key=v')).toBe('*** key=***');
+  });
 });
 
 describe('options.redact', () => {
