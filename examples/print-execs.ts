@@ -9,7 +9,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ExecTracer, escapeBytesForTerminal, escapeForTerminal, type ExecEvent } from 'exec-tracer';
+import { ExecTracer, escapeArgForTerminal, escapeForTerminal, type ExecEvent } from 'exec-tracer';
 
 export const usage = `usage: print-execs [--duration SECONDS] [--args] [--help]
 
@@ -54,20 +54,11 @@ export function parseCommandLine(argv: string[]): Settings {
   return settings;
 }
 
-/**
- * One argument as shown: escaped, and quoted when it is empty or holds a
- * space or a quote, so `a b` is told apart from `a` `b` and `''` stays visible.
- */
-export function formatArg(raw: Uint8Array): string {
-  const text = escapeBytesForTerminal(raw);
-  return text === '' || /[\s'"]/.test(text) ? `'${text.replaceAll("'", "\\'")}'` : text;
-}
-
 /** The line printed for one exec (without the newline). */
 export function formatExec(event: ExecEvent, withArgs: boolean): string {
   let line = `🚀 Process started: ${escapeForTerminal(event.comm)} (PID ${event.pid})`;
   if (withArgs) {
-    line += ` ${event.rawArgv.map(formatArg).join(' ')}`;
+    line += ` ${event.rawArgv.map(escapeArgForTerminal).join(' ')}`;
     if (event.argvTruncated) line += ' …';
   }
   return line;

@@ -5,7 +5,7 @@
  */
 export { ExecTracer, type ExecTracerEvents } from './tracer.js';
 export { ExecTracerError } from './errors.js';
-export { escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
+export { escapeArgForTerminal, escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
 export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions, type Clock } from './decode.js';
 export { containerIdFromCgroup } from './container.js';
 export { DEFAULT_REDACTIONS } from './redact.js';

@@ -74,3 +74,14 @@ export function escapeBytesForTerminal(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/**
+ * One command-line argument for a terminal: escaped (escapeForTerminal, or
+ * escapeBytesForTerminal for raw bytes), then in single quotes when it is
+ * empty or holds whitespace or a quote (a quote inside as `\'`), so `a b`
+ * reads apart from `a` `b` and an empty argument stays visible.
+ */
+export function escapeArgForTerminal(arg: string | Uint8Array): string {
+  const text = typeof arg === 'string' ? escapeForTerminal(arg) : escapeBytesForTerminal(arg);
+  return text === '' || /[\s'"]/u.test(text) ? `'${text.replaceAll("'", "\\'")}'` : text;
+}

@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { styleText } from 'node:util';
 import {
+  escapeArgForTerminal,
   escapeBytesForTerminal,
   escapeForTerminal,
   type ExecEvent,
@@ -80,14 +81,12 @@ export function treeHeaderLine(style: LineStyle): string {
 }
 
 /**
- * One argument as shown. Escaped always; then either in double quotes (-q,
- * execsnoop's form, with `"` and `\` escaped) or in single quotes only when it
- * is empty or holds a space or a quote, so `a b` is told apart from `a` `b`.
+ * One argument as shown: in double quotes with `"` escaped under -q
+ * (execsnoop's form), otherwise as escapeArgForTerminal shows it.
  */
 export function formatArg(raw: Uint8Array, quote: boolean): string {
-  const text = escapeBytesForTerminal(raw);
-  if (quote) return `"${text.replaceAll('"', '\\"')}"`;
-  return text === '' || /[\s'"]/.test(text) ? `'${text.replaceAll("'", "\\'")}'` : text;
+  if (quote) return `"${escapeBytesForTerminal(raw).replaceAll('"', '\\"')}"`;
+  return escapeArgForTerminal(raw);
 }
 
 /** The ARGS column: at most maxArgs arguments, " ..." when some were cut. */

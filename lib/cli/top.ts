@@ -8,7 +8,7 @@
 // lookups and integer arithmetic only: no per-call arrays, no sorting, no
 // scans. The work that needs scans (rates, sorting, forgetting) is done by
 // rows(), once per screen refresh.
-import { escapeForTerminal } from '../index.js';
+import { escapeArgForTerminal, escapeForTerminal } from '../index.js';
 
 /** A process that called fork+exec: the parent of an exec. */
 export interface Spawner {
@@ -371,16 +371,6 @@ function formatCount(n: number, width: number): string {
   return exact;
 }
 
-/**
- * One argument as shown: escaped, and quoted when it is empty or holds
- * whitespace or a quote, so `a b` is told apart from `a` `b` and `''` stays
- * visible (as the plain exec lines show arguments).
- */
-function formatArg(arg: string): string {
-  const text = escapeForTerminal(arg);
-  return text === '' || /[\s'"]/u.test(text) ? `'${text.replaceAll("'", "\\'")}'` : text;
-}
-
 function formatUptime(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
@@ -417,7 +407,7 @@ function renderRow(row: TopRow): string {
     row.rate.toFixed(1),
     formatCount(row.total, TOTAL),
     cut(children, CHILDREN),
-    row.argv.map(formatArg).join(' '),
+    row.argv.map((arg) => escapeArgForTerminal(arg)).join(' '),
   );
 }
 

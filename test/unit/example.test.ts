@@ -3,7 +3,7 @@
 // The example's command line and line format, in process: the module only
 // traces when it is the program, so importing it here starts nothing.
 import { describe, expect, it } from 'vitest';
-import { formatArg, formatExec, parseCommandLine } from '../../examples/print-execs.js';
+import { formatExec, parseCommandLine } from '../../examples/print-execs.js';
 import { decodeBatch } from '../../lib/decode.js';
 import { encodeExecRecord } from '../helpers/mock-binding.js';
 
@@ -38,9 +38,8 @@ describe('print-execs line format', () => {
   });
 
   it('quotes what would otherwise be ambiguous', () => {
-    expect(formatArg(Buffer.from(''))).toBe("''");
-    expect(formatArg(Buffer.from('a b'))).toBe("'a b'");
-    expect(formatArg(Buffer.from('plain'))).toBe('plain');
+    const e = event({ comm: 'echo', argv: ['/bin/echo', '', 'a b', 'plain'] });
+    expect(formatExec(e, true)).toBe("🚀 Process started: echo (PID 4242) /bin/echo '' 'a b' plain");
   });
 });
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { escapeBytesForTerminal, escapeForTerminal } from '../../lib/index.js';
+import { escapeArgForTerminal, escapeBytesForTerminal, escapeForTerminal } from '../../lib/index.js';
 
 describe('escapeForTerminal', () => {
   it('leaves ordinary text alone, including non-ASCII', () => {
@@ -24,5 +24,25 @@ describe('escapeForTerminal', () => {
   it('shows each invalid byte as \\xNN', () => {
     expect(escapeBytesForTerminal(Buffer.from([0x61, 0xff, 0xc3, 0xa9, 0xc3, 0x1b]))).toBe('a\\xffé\\xc3\\x1b');
     expect(escapeBytesForTerminal(Buffer.from('plain\n'))).toBe('plain\\n');
+  });
+});
+
+describe('escapeArgForTerminal', () => {
+  it('quotes an argument only when it would read ambiguously', () => {
+    expect(escapeArgForTerminal('plain')).toBe('plain');
+    expect(escapeArgForTerminal('')).toBe("''");
+    expect(escapeArgForTerminal('a b')).toBe("'a b'");
+    expect(escapeArgForTerminal("it's")).toBe("'it\\'s'");
+    expect(escapeArgForTerminal('say "hi"')).toBe(`'say "hi"'`);
+  });
+
+  it('escapes first, so an escaped control character needs no quotes', () => {
+    expect(escapeArgForTerminal('a\tb')).toBe('a\\tb');
+    expect(escapeArgForTerminal('\x1b[2J x')).toBe("'\\x1b[2J x'");
+  });
+
+  it('takes raw bytes, showing a byte that is not UTF-8 as \\xNN', () => {
+    expect(escapeArgForTerminal(Buffer.from([0x61, 0x20, 0xff]))).toBe("'a \\xff'");
+    expect(escapeArgForTerminal(Buffer.from('plain'))).toBe('plain');
   });
 });
