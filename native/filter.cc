@@ -54,6 +54,8 @@ bool ClearAll(int fd, size_t key_size, LoadError *error) {
     if (bpf_map_delete_elem(fd, key.data()) != 0 && errno != ENOENT)
       return Fail(error, errno, "cannot clear the filter's roots");
   }
+  // ENOENT is the end of the map; anything else would leave old roots in.
+  if (errno != ENOENT) return Fail(error, errno, "cannot list the filter's roots");
   return true;
 }
 
@@ -236,7 +238,8 @@ bool ApplyFilter(Loaded *loaded, const Filter &filter, bool attached, LoadError 
         __u32 pid = static_cast<__u32>(e.value);
         et_filter_root root = {};
         // A pid listed on both sides (descendantsOf and excludeSelf) adds up.
-        bpf_map_lookup_elem(roots, &pid, &root);
+        if (bpf_map_lookup_elem(roots, &pid, &root) != 0 && errno != ENOENT)
+          return Fail(error, errno, "cannot read the filter's roots");
         root.start_boot_ns = e.start_boot_ns;
         root.sides |= static_cast<__u8>(1u << e.side);
         if (!Insert(roots, &pid, &root, error, "roots")) return false;
