@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // Secrets in command lines and environments (issue 16: options.redact).
+// lib/options.ts compiles the option into a Redactor; the decoder applies it
+// to argv and env as events are read, and lib/seed.ts to the seeded table.
 import { isUtf8 } from 'node:buffer';
 
-// WIP: the matcher alone; not yet wired into the decoder, the process table
-// or the options.
-//
 // Each pattern runs over each argument (and each NAME=value entry of a
 // captured environment) on its own. Where a pattern has a capturing group,
 // what the group matched becomes `***` (so `--password=***` keeps the
