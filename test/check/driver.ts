@@ -21,7 +21,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ExecTracer, ExecTracerError, type ExecTracerOptions } from '../../lib/index.js';
-import { fixture, kernelObjectIds, realBinding, root, run, settledKernelObjects, uniqueTag } from '../integration/kernel.js';
+import { eventually, fixture, kernelObjectIds, realBinding, root, run, settledKernelObjects, uniqueTag } from '../integration/kernel.js';
 
 // The programs this process runs (the storms, bpftool) need no ASan: it is
 // loaded here already, and would only slow them down and judge their leaks.
@@ -94,11 +94,8 @@ function difference(before: string[], now: string[]): string | undefined {
 async function nothingLeft(before: Baseline, what: string): Promise<void> {
   const fds = difference(before.held, held());
   check(fds === undefined, `${what}: this process ${fds}`);
-  let kernel = difference(before.kernel, kernelObjectIds());
-  for (let i = 0; kernel !== undefined && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    kernel = difference(before.kernel, kernelObjectIds());
-  }
+  let kernel: string | undefined;
+  await eventually(() => (kernel = difference(before.kernel, kernelObjectIds())) === undefined, 10_000);
   check(kernel === undefined, `${what}: the kernel ${kernel} (after 10 s)`);
 }
 

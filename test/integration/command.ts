@@ -111,7 +111,7 @@ export function describeCommand(installed: () => Installed): void {
 
     it('-u (in the kernel), -n and -l (regexes here) keep only what they name', async () => {
       const tag = uniqueTag('cli-filters');
-      const cases: { args: string[]; dropped: () => ChildProcess; kept: () => ChildProcess}[] = [
+      const cases: { args: string[]; dropped: () => ChildProcess; kept: () => ChildProcess }[] = [
         { args: ['-u', String(NOBODY)], dropped: () => echo([`${tag}-u`]), kept: () => echo([`${tag}-u`], { uid: NOBODY, gid: NOBODY }) },
         { args: ['-n', '^ech'], dropped: () => spawn('/bin/true', [`${tag}-n`]), kept: () => echo([`${tag}-n`]) },
         { args: ['-l', `${tag}-l-keep$`], dropped: () => echo([`${tag}-l-drop`]), kept: () => echo([`${tag}-l-keep`]) },

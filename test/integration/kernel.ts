@@ -133,10 +133,14 @@ function listed(): { prog: Listed[]; map: Listed[]; link: Listed[] } {
   return { prog: list('prog'), map: list('map'), link: list('link') };
 }
 
+/** How many programs, maps and links a listing holds. */
+function counted(now: ReturnType<typeof listed>): KernelObjects {
+  return { progs: now.prog.length, maps: now.map.length, links: now.link.length };
+}
+
 /** Every BPF program, map and link the kernel holds right now. */
 export function kernelObjects(): KernelObjects {
-  const now = listed();
-  return { progs: now.prog.length, maps: now.map.length, links: now.link.length };
+  return counted(listed());
 }
 
 /** Each BPF program, map and link the kernel holds right now, as 'KIND ID NAME', sorted. */
@@ -173,7 +177,7 @@ export async function settledKernelObjects(): Promise<KernelObjects> {
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const read = listed();
-    const now = { progs: read.prog.length, maps: read.map.length, links: read.link.length };
+    const now = counted(read);
     if (!read.prog.some(isOurs) && now.progs === previous.progs && now.maps === previous.maps && now.links === previous.links)
       return now;
     previous = now;
