@@ -4,14 +4,14 @@
 // installed package (package.test.ts installs it), run as a child process
 // against the real kernel, and --top inside a real terminal (tmux).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCommand, type RunningCommand } from '../helpers/command.js';
 import { run } from '../helpers/process.js';
-import { fixture, kernel, uniqueTag } from './kernel.js';
+import { eventually, fixture, kernel, uniqueTag } from './kernel.js';
 
 const execFileAsync = promisify(execFile);
 const NOBODY = 65534;
@@ -180,22 +180,34 @@ export function describeCommand(installed: () => Installed): void {
 
     it('a stalled reader does not stall the tracer: lines past the bound are dropped and counted', async () => {
       // 6,000 execs with 2 kB arguments: about 15 MiB of NDJSON, while the
-      // reader sleeps until the command has ended (the storm takes 2-4 s). Written synchronously (as
-      // Node writes pipes), the event loop would block on the full pipe and
-      // the kernel's ring would overflow: thousands lost, and --duration late.
+      // reader does not read until the command has ended. Written
+      // synchronously (as Node writes pipes), the event loop would block on
+      // the full pipe and the kernel's ring would overflow: thousands lost,
+      // and the command deaf to SIGTERM. The command is ended by SIGTERM once
+      // the storm is over (a storm's length varies too much on 2 cores for a
+      // fixed --duration), and the reader starts once the summary is written.
       const storm = fixture('storm');
       const tag = `${uniqueTag('slow')}-${'x'.repeat(2000)}`;
       const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-slow-'));
+      const [stderr, go, pidFile] = ['stderr', 'go', 'pid'].map((f) => join(dir, f)) as [string, string, string];
       try {
         const command = execFileAsync(
           '/bin/bash',
-          ['-c', '"$0" --json --duration 10 2>"$1" | (/bin/sleep 13; /usr/bin/wc -l)', bin(), join(dir, 'stderr')],
+          [
+            '-c',
+            '{ "$0" --json 2>"$1" & echo $! >"$3"; wait; } | (until [ -e "$2" ]; do /bin/sleep 0.1; done; /usr/bin/wc -l)',
+            bin(), stderr, go, pidFile,
+          ],
           { env: installed().env, cwd: installed().project, timeout: 60_000 },
         );
         await new Promise((r) => setTimeout(r, 2500));
         await execFileAsync(storm, ['2', '3000', tag]);
+        await new Promise((r) => setTimeout(r, 500)); // the last batch
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+        expect(await eventually(() => readFileSync(stderr, 'utf8').endsWith('\n'), 15_000)).toBe(true);
+        writeFileSync(go, '');
         const received = Number((await command).stdout.trim());
-        const summary = readFileSync(join(dir, 'stderr'), 'utf8');
+        const summary = readFileSync(stderr, 'utf8');
         const match = /^exec-tracer: (\d+) execs, (\d+) lost, 0 filtered, (\d+) lines dropped \(the output was too slow\)\n$/.exec(summary);
         expect(match, summary).not.toBeNull();
         const [execs, lost, dropped] = match!.slice(1).map(Number) as [number, number, number];
