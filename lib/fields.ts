@@ -92,9 +92,21 @@ export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(errno) ?? `E${errno}`;
 }
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name]),
-);
+/**
+ * Second names of a number, which never win over its first (glibc's
+ * SIGIOT for SIGABRT, SIGPOLL for SIGIO, the old SIGUNUSED for SIGSYS,
+ * SIGCLD for SIGCHLD). Node lists each after its first name today; this
+ * keeps the name right should an alias ever come first.
+ */
+const SIGNAL_ALIASES = new Set(['SIGIOT', 'SIGPOLL', 'SIGUNUSED', 'SIGCLD']);
+
+/** Each number's first name, as Node's 'exit' event, strace and `kill -l` give it. */
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, number] of Object.entries(constants.signals)) {
+  const known = SIGNAL_NAMES.get(number);
+  // A later entry replaces an earlier one only when the earlier is an alias.
+  if (known === undefined || (SIGNAL_ALIASES.has(known) && !SIGNAL_ALIASES.has(name))) SIGNAL_NAMES.set(number, name);
+}
 /** SIGRTMIN as glibc and `kill -l` number it (the kernel's 32 and 33 are glibc's own). */
 const SIGRTMIN = 34;
 
