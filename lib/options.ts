@@ -90,15 +90,15 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return value;
 }
 
+/** The smallest page size of any Linux: the ring's floor before the addon says the real one. */
+const MIN_PAGE = 4096;
+
 /**
- * Checks and defaults the options. `pageSize` bounds the ring size from
- * below (4096 when the addon is not loaded yet: the addon re-checks).
+ * Checks and defaults the options, once, without the addon: the ring's size
+ * is bounded below by the smallest page, and by the real one in
+ * checkRingPageSize() once a binding is loaded.
  */
-export function resolveOptions(
-  options: unknown,
-  pageSize = 4096,
-  layout: RecordLayout = LAYOUT,
-): ResolvedOptions {
+export function resolveOptions(options: unknown, layout: RecordLayout = LAYOUT): ResolvedOptions {
   const o = optionsObject(options, KNOWN);
 
   const argvLimit =
@@ -106,7 +106,7 @@ export function resolveOptions(
 
   let ringBufferSize: number = DEFAULTS.ringBufferSize;
   if (o.ringBufferSize !== undefined) {
-    ringBufferSize = integer('ringBufferSize', o.ringBufferSize, pageSize, MAX_RING);
+    ringBufferSize = integer('ringBufferSize', o.ringBufferSize, MIN_PAGE, MAX_RING);
     if ((ringBufferSize & (ringBufferSize - 1)) !== 0)
       throw new RangeError(`options.ringBufferSize must be a power of two, got ${ringBufferSize}`);
   }
@@ -117,7 +117,7 @@ export function resolveOptions(
   // Each path the context stores may take PATH_MAX - 1 bytes.
   const paths = PATH_PARTS.filter((part) => context[part]).length;
   const largestRecord =
-    layout.exec.length + 4096 + argvLimit + paths * (layout.pathMax - 1) + (env === false ? 0 : envLimit);
+    layout.exec.length + layout.filenameMax + argvLimit + paths * (layout.pathMax - 1) + (env === false ? 0 : envLimit);
   if (ringBufferSize < 4 * largestRecord)
     throw new RangeError(
       `options.ringBufferSize (${ringBufferSize}) must hold at least 4 of the largest records ` +
@@ -211,6 +211,18 @@ function resolveEnv(value: unknown): boolean | readonly string[] {
       return name;
     }),
   );
+}
+
+/**
+ * The kernel's ring is a whole number of pages: a size below the page size
+ * of the loaded binding (16 or 64 KiB on some arm64 kernels) is refused,
+ * with the RangeError resolveOptions gives for a size out of range.
+ */
+export function checkRingPageSize(options: ResolvedOptions, pageSize: number): void {
+  if (options.ringBufferSize < pageSize)
+    throw new RangeError(
+      `options.ringBufferSize must be between ${pageSize} and ${MAX_RING}, got ${options.ringBufferSize}`,
+    );
 }
 
 /** `options.context`: true (the default) or false for every part, or an object of parts (missing ones on). */

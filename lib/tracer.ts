@@ -18,7 +18,9 @@ import { decodeRecords, envNameSet, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { compileFilter, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './layout.js';
-import { nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions } from './options.js';
+import {
+  checkRingPageSize, nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions,
+} from './options.js';
 import { Processes } from './process-table.js';
 import { decodeSeed } from './seed.js';
 
@@ -103,9 +105,9 @@ export class ExecTracer extends EventEmitter {
 
   /**
    * @param options validated here: a bad one throws a TypeError or RangeError naming it.
-   *   The addon is not loaded here (the constructor works where it cannot load): with
-   *   the default binding, `ringBufferSize` is checked against a 4096-byte page now and
-   *   against the kernel's real page size in start(), which then rejects with the RangeError.
+   *   The addon is not loaded here (the constructor works where it cannot load), so
+   *   `ringBufferSize` is checked against the smallest page (4096 bytes) now and against
+   *   the binding's real page size in start(), which then rejects with the RangeError.
    * @param deps `binding` replaces the native addon (tests, unsupported platforms).
    * @throws TypeError | RangeError for a bad option.
    */
@@ -113,7 +115,9 @@ export class ExecTracer extends EventEmitter {
     super();
     const binding = deps.binding;
     this.#layout = binding?.layout ?? LAYOUT;
-    this.#options = resolveOptions(options, binding?.pageSize, this.#layout);
+    // Resolved once, here, for every binding; start() adds only what needs
+    // the loaded addon (its page size), the same way for an injected one.
+    this.#options = resolveOptions(options, this.#layout);
     this.#filter = this.#options.filter;
     const env = this.#options.env;
     this.#envNames = typeof env === 'boolean' ? undefined : envNameSet(env);
@@ -163,13 +167,12 @@ export class ExecTracer extends EventEmitter {
     let native: NativeTracer;
     try {
       const binding = this.#injected ?? loadBinding();
-      // The real page size is known only now for the default binding.
-      if (!this.#injected) resolveOptions(this.#publicOptions(), binding.pageSize, binding.layout);
+      checkRingPageSize(this.#options, binding.pageSize);
       this.#clock.epochOffsetNs = BigInt(Date.now()) * 1_000_000n - binding.bootTimeNs();
       // What the filter names (cgroups, processes) is looked up now, as
       // close to the load as can be.
-      const filter = this.#filter && compileFilter(this.#filter, binding.layout);
-      native = await binding.open(nativeOptions(this.#options, binding.layout, filter));
+      const filter = this.#filter && compileFilter(this.#filter, this.#layout);
+      native = await binding.open(nativeOptions(this.#options, this.#layout, filter));
     } catch (error) {
       this.#finish();
       throw error instanceof ExecTracerError || error instanceof RangeError ? error : fromNative(error);
@@ -357,11 +360,6 @@ export class ExecTracer extends EventEmitter {
     // Like any EventEmitter: without an 'error' listener this throws, which
     // from the addon's callback becomes an uncaught exception.
     this.emit('error', error);
-  }
-
-  #publicOptions(): ExecTracerOptions {
-    const { signal: _signal, ...rest } = this.#options;
-    return rest;
   }
 
   #pause(who: object): void {

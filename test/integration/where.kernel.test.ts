@@ -31,7 +31,7 @@ async function traceHeld(
   options: ExecTracerOptions = {},
 ): Promise<{ bytes: Buffer; events: ExecEvent[] }> {
   const binding = realBinding();
-  const resolved = resolveOptions(options, binding.pageSize, binding.layout);
+  const resolved = resolveOptions(options, binding.layout);
   const native = await binding.open(nativeOptions(resolved, binding.layout));
   const batches: Buffer[] = [];
   let failure: unknown;

@@ -230,12 +230,14 @@ describe('errors', () => {
     expect(binding.opened).toHaveLength(0);
   });
 
-  it('checks ringBufferSize against the binding\'s page size', () => {
+  it('checks ringBufferSize against the binding\'s page size at start(), opening nothing', async () => {
     const binding = new MockBinding();
     Object.defineProperty(binding, 'pageSize', { value: 65536 });
-    expect(() => new ExecTracer({ ringBufferSize: 32768, argvLimit: 0 }, { binding })).toThrow(
-      'options.ringBufferSize must be between 65536 and 1073741824, got 32768',
+    const tracer = new ExecTracer({ ringBufferSize: 32768, argvLimit: 0, context: false }, { binding });
+    await expect(tracer.start()).rejects.toThrow(
+      new RangeError('options.ringBufferSize must be between 65536 and 1073741824, got 32768'),
     );
+    expect(binding.opened).toHaveLength(0);
   });
 });
 
