@@ -52,6 +52,8 @@ export interface CliSettings {
   durationMs?: number;
   /** --top: the live "who is spawning?" screen. */
   top: boolean;
+  /** --redact: secrets in argv and --env values as `***` (options.redact: true). */
+  redact: boolean;
 }
 
 export const DEFAULT_MAX_ARGS = 20;
@@ -105,6 +107,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
         env: { type: 'string', multiple: true },
         duration: { type: 'string' },
         top: { type: 'boolean' },
+        redact: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -123,6 +126,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
     exits: values.exits === true,
     tree: values.tree === true,
     top: values.top === true,
+    redact: values.redact === true,
   };
   if (values.uid) s.uids = integers('-u/--uid', values.uid, 0, 4_294_967_294);
   if (values.name !== undefined) s.name = regex('-n/--name', values.name);

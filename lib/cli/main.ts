@@ -89,6 +89,7 @@ function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
     exits: s.exits || table,
     processTable: table,
     failedExecs: s.fails,
+    redact: s.redact,
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
   };
 }

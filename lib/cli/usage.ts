@@ -27,6 +27,7 @@ Beyond execsnoop:
       --descendants PID only this process and its descendants (repeatable)
       --env NAMES       print these environment variables with each exec (a,b,c)
       --duration SECS   stop after SECS seconds
+      --redact          secrets in arguments and --env values shown as *** (below)
   -h, --help            this help
 
 Differences from execsnoop:
@@ -40,6 +41,21 @@ Differences from execsnoop:
     not UTF-8 are shown as \\xNN. PID and PPID columns are 7 wide.
   - Every exec is shown, including those of threads and of execveat(2) and
     fexecve(3); ARGS are what the new image got.
+
+--redact looks at each argument (and each --env NAME=value) on its own and
+hides, with the name or flag kept:
+  - the value joined to a flag that names a password, passwd, pwd, token,
+    secret, api-key, access-key, private-key or credentials (--password=S,
+    --db-token=S, -secret:S);
+  - whatever follows -p in an argument that starts with it (mysql -pS; also
+    harmless ones: mkdir -pv shows as -p***);
+  - Authorization: and Proxy-Authorization: header values; the S of an
+    argument that is a URL with user:S@;
+  - NAME=S where NAME holds PASSWORD, SECRET, TOKEN, API_KEY, ACCESS_KEY,
+    PRIVATE_KEY or CREDENTIALS; AWS access key ids (AKIA…, ASIA…) anywhere.
+  It misses a secret split over two arguments (--password S, mysql -p S,
+  curl -u user:S), one inside a longer argument (sh -c 'mysql -pS'), and one
+  with no telltale name beside it (a bare token). -l matches the redacted line.
 
 Exit status: 0 after Ctrl-C, SIGTERM, --duration or a closed pipe; 1 when
 tracing cannot start (the message says why); 2 for a bad command line.

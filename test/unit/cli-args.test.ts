@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ARGS, parseCliArgs, UsageError } from '../../lib/cli/args.js';
+import { USAGE } from '../../lib/cli/usage.js';
+import { DEFAULT_REDACTIONS, Redactor } from '../../lib/redact.js';
 
 describe('the command line', () => {
   it('defaults to execsnoop-like lines of everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, time: false, timestamp: false, fails: false, quote: false, printUid: false,
-      maxArgs: DEFAULT_MAX_ARGS, json: false, exits: false, tree: false, top: false,
+      maxArgs: DEFAULT_MAX_ARGS, json: false, exits: false, tree: false, top: false, redact: false,
     });
   });
 
@@ -34,6 +36,12 @@ describe('the command line', () => {
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
+  it('takes --redact with any output', () => {
+    expect(parseCliArgs(['--redact']).redact).toBe(true);
+    for (const output of ['--json', '--tree', '--top', '--exits'])
+      expect(parseCliArgs([output, '--redact']), output).toMatchObject({ redact: true });
+  });
+
   it.each([
     [['--bogus'], /bogus/],
     [['-u', 'root'], /-u\/--uid takes integers/],
@@ -54,5 +62,48 @@ describe('the command line', () => {
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});
+
+describe('the --redact help', () => {
+  // S in the help stands for a secret. Each example the help gives is
+  // checked against DEFAULT_REDACTIONS (what --redact turns on), so the help
+  // cannot go on promising or warning about what the defaults no longer do.
+  const S = 'hunter2';
+  const redactor = new Redactor(DEFAULT_REDACTIONS);
+  const hidden = (argv: string[]) => argv.map((a) => redactor.text(a)).every((a) => !a.includes(S));
+
+  it.each([
+    ['--password=S', [`--password=${S}`]],
+    ['--db-token=S', [`--db-token=${S}`]],
+    ['-secret:S', [`-secret:${S}`]],
+    ['mysql -pS', ['mysql', `-p${S}`]],
+    ['Authorization:', [`Authorization: Bearer ${S}`]],
+    ['Proxy-Authorization:', [`Proxy-Authorization: Basic ${S}`]],
+    ['user:S@', [`https://user:${S}@example.com/`]],
+    ['NAME=S', [`DB_PASSWORD=${S}`, `GITHUB_TOKEN=${S}`]],
+  ])('says it hides %j, and it does', (text, argv) => {
+    expect(USAGE).toContain(text);
+    expect(hidden(argv)).toBe(true);
+  });
+
+  it('says it hides AWS access key ids anywhere, and it does', () => {
+    expect(USAGE).toContain('AWS access key ids (AKIA…, ASIA…) anywhere');
+    expect(redactor.text('--key AKIAIOSFODNN7EXAMPLE,x')).toBe('--key ***,x');
+  });
+
+  it('warns of a harmless -p… shown as -p***, as it is', () => {
+    expect(USAGE).toContain('mkdir -pv shows as -p***');
+    expect(redactor.text('-pv')).toBe('-p***');
+  });
+
+  it.each([
+    ['--password S', ['--password', S]],
+    ['mysql -p S', ['mysql', '-p', S]],
+    ['curl -u user:S', ['curl', '-u', `user:${S}`]],
+    ["sh -c 'mysql -pS'", ['sh', '-c', `mysql -p${S}`]],
+  ])('says it misses %j, and it does', (text, argv) => {
+    expect(USAGE).toContain(text);
+    expect(hidden(argv)).toBe(false);
   });
 });
