@@ -109,6 +109,27 @@ export function describeCommand(installed: () => Installed): void {
       expect(objects.some((o) => o.kind === 'exit' && o.processId === event.processId)).toBe(true);
     });
 
+    it('--redact: secrets in argv and --env values never reach the output, in lines or --json', async () => {
+      const tag = uniqueTag('cli-redact');
+      // Unique, so that no other process on the host can print it.
+      const secret = uniqueTag('hunter');
+      const env = { PATH: '/usr/bin:/bin', DB_PASSWORD: secret };
+      for (const json of [false, true]) {
+        const command = start(['--redact', '--env', 'DB_PASSWORD', ...(json ? ['--json'] : [])]);
+        const spawner = spawnEvery(100, () => spawn('/bin/echo', [tag, `--password=${secret}`, `-p${secret}`], { stdio: 'ignore', env }));
+        const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+        await interrupt(command);
+        expect(`${command.lines.join('\n')}${command.stderr()}`).not.toContain(secret);
+        if (json) {
+          const event = JSON.parse(line) as { argv: string[]; env: Record<string, string> };
+          expect(event.argv).toEqual(['/bin/echo', tag, '--password=***', '-p***']);
+          expect(event.env).toEqual({ DB_PASSWORD: '***' });
+        } else {
+          expect(line).toMatch(new RegExp(`^echo .* /bin/echo ${tag} --password=\\*\\*\\* -p\\*\\*\\*  DB_PASSWORD=\\*\\*\\*$`));
+        }
+      }
+    });
+
     it('-u (in the kernel), -n and -l (regexes here) keep only what they name', async () => {
       const tag = uniqueTag('cli-filters');
       const cases: { args: string[]; dropped: () => ChildProcess; kept: () => ChildProcess }[] = [
