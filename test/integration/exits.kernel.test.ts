@@ -78,6 +78,7 @@ describe.skipIf(!kernel)('exits, forks and identities, on the real kernel', () =
     let killed = 0;
     let noCore = 0;
     let withCore = 0;
+    let aborted = 0;
     const seen = await trace(async () => {
       const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, patience(100)));
@@ -86,10 +87,14 @@ describe.skipIf(!kernel)('exits, forks and identities, on the real kernel', () =
       killed = sleeper.pid!;
       noCore = (await run('sh', ['-c', 'ulimit -c 0; kill -SEGV $$'], { cwd: dir })).pid;
       withCore = (await run('sh', ['-c', 'ulimit -c unlimited; kill -SEGV $$'], { cwd: dir })).pid;
+      // abort(3) itself, and no core: Node's would be large.
+      aborted = (await run('sh', ['-c', 'ulimit -c 0; exec "$0" -e "process.abort()"', process.execPath], { cwd: dir })).pid;
     });
     expect(exitsOf(seen, killed)).toMatchObject([{ signal: 'SIGKILL', signalNumber: 9, exitCode: undefined, coreDumped: false }]);
     expect(exitsOf(seen, noCore)).toMatchObject([{ signal: 'SIGSEGV', signalNumber: 11, coreDumped: false }]);
     expect(exitsOf(seen, withCore)).toMatchObject([{ signal: 'SIGSEGV', signalNumber: 11, coreDumped: true }]);
+    // Signal 6 by its first name, as Node's 'exit' event gives it; glibc also calls it SIGIOT.
+    expect(exitsOf(seen, aborted)).toMatchObject([{ signal: 'SIGABRT', signalNumber: 6, coreDumped: false }]);
   });
 
   it('reports one exit per process, whichever of its threads end first or together', async () => {
