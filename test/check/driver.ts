@@ -136,7 +136,7 @@ async function callsDuring(prepare: () => Promise<ExecTracer>, step: (tracer: Ex
 
 async function cycles(): Promise<void> {
   for (let i = 0; i < 10; i++) {
-    const tracer = new ExecTracer(EVERYTHING, { binding });
+    const tracer = new ExecTracer(EVERYTHING);
     await tracer.start();
     check(await sees(tracer), `cycle ${i}: an exec arrives`);
     await tracer.stop();
@@ -146,7 +146,7 @@ async function cycles(): Promise<void> {
 async function storm(): Promise<number> {
   const tag = uniqueTag('storm');
   // A roomy ring: this listener is slow under ASan, and loss is not what this checks.
-  const tracer = new ExecTracer({ ...EVERYTHING, filter: undefined, ringBufferSize: 8 << 20 }, { binding });
+  const tracer = new ExecTracer({ ...EVERYTHING, filter: undefined, ringBufferSize: 8 << 20 });
   let seen = 0;
   tracer.on('exec', (e) => {
     JSON.stringify(e); // every field, through toJSON()
@@ -163,7 +163,7 @@ async function storm(): Promise<number> {
 
 async function overflow(): Promise<number> {
   const tag = `${uniqueTag('overflow')}-${'o'.repeat(800)}`;
-  const tracer = new ExecTracer({ argvLimit: 1024, ringBufferSize: 32768, context: false }, { binding });
+  const tracer = new ExecTracer({ argvLimit: 1024, ringBufferSize: 32768, context: false });
   let seen = 0;
   tracer.on('exec', (e) => {
     if (e.argv[1]?.startsWith(`${tag}-`)) seen++;
@@ -193,7 +193,7 @@ async function workerTeardown(): Promise<void> {
 
 async function startFaults(before: Baseline) {
   const calls = await callsDuring(
-    async () => new ExecTracer(EVERYTHING, { binding }),
+    async () => new ExecTracer(EVERYTHING),
     (tracer) => tracer.start(),
   );
   for (const point of faults!.points) check((calls[point] ?? 0) > 0, `start() never reaches fault point ${point}`);
@@ -208,7 +208,7 @@ async function startFaults(before: Baseline) {
   const recovered: string[] = [];
   for (const [point, nth, errno] of runs) {
     const what = `start(): ${point} #${nth} failing with ${errno === EPERM ? 'EPERM' : 'ENOMEM'}`;
-    const tracer = new ExecTracer(EVERYTHING, { binding });
+    const tracer = new ExecTracer(EVERYTHING);
     faults!.arm(point, nth, errno);
     const error = await tracer.start().then(
       () => undefined,
@@ -233,7 +233,7 @@ async function filterFaults(before: Baseline) {
   // the fork program, attach it and seed the subtree.
   const follow = { descendantsOf: [process.pid] };
   const started = async () => {
-    const tracer = new ExecTracer({}, { binding });
+    const tracer = new ExecTracer({});
     await tracer.start();
     return tracer;
   };
@@ -270,7 +270,7 @@ async function filterFaults(before: Baseline) {
 
 async function main(): Promise<void> {
   // libbpf probes the kernel's features once per process: before the baseline.
-  const warm = new ExecTracer(EVERYTHING, { binding });
+  const warm = new ExecTracer(EVERYTHING);
   await warm.start();
   await warm.stop();
   const before = await baseline();

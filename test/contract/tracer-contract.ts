@@ -9,7 +9,8 @@ import type { NativeBinding } from '../../types/binding.js';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 
 export interface ContractDriver {
-  binding: NativeBinding;
+  /** The binding to inject; absent: the package's own addon, loaded as a user's tracer loads it. */
+  binding?: NativeBinding;
   /**
    * Makes `file` exec with `args` (argv[0] is `file`); resolves once the exec
    * has happened (for a real process: once it has exited).
@@ -38,7 +39,7 @@ export function describeTracerContract(
 
     async function setup(options: ExecTracerOptions = {}) {
       driver = await makeDriver();
-      const tracer = new ExecTracer(options, { binding: driver.binding });
+      const tracer = driver.binding ? new ExecTracer(options, { binding: driver.binding }) : new ExecTracer(options);
       tracers.push(tracer);
       return { driver, tracer };
     }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 import { describe } from 'vitest';
 import { describeTracerContract } from '../contract/tracer-contract.js';
-import { fixture, kernel, realBinding, run } from './kernel.js';
+import { fixture, kernel, run } from './kernel.js';
 
+// No binding is injected: the tracer loads the package's addon as a user's does.
 describe.skipIf(!kernel)('real addon', () => {
   describeTracerContract('real kernel', () => ({
-    binding: realBinding(),
     async exec(file, args) {
       // Arbitrary bytes cannot go through spawn(): the fixture execs them raw.
       const result = args.some((a) => Buffer.isBuffer(a))

@@ -148,7 +148,7 @@ describe.skipIf(!kernel)('the real kernel', () => {
   it('delivers execs that follow quiet spells while running, though an idle tracer stops its timer', async () => {
     // An idle tracer has no drain timer: the program must wake it for the
     // first record. Without that wake these would surface only at stop().
-    const tracer = new ExecTracer({}, { binding: realBinding() });
+    const tracer = new ExecTracer({});
     const arrived = new Map<string, () => void>();
     tracer.on('exec', (e) => {
       for (const [tag, resolve] of arrived) if (e.argv.includes(tag)) resolve();
@@ -241,7 +241,7 @@ describe.skipIf(!kernel)('the real kernel', () => {
   it('falls back to the classic tracepoint only when asked, and says why it cannot attach', async () => {
     // tracefs is not mounted on these machines; we never mount it for the user.
     const mounted = existsSync('/sys/kernel/tracing/events/sched/sched_process_exec/id');
-    const tracer = new ExecTracer({ attach: 'tracepoint' }, { binding: realBinding() });
+    const tracer = new ExecTracer({ attach: 'tracepoint' });
     if (mounted) {
       await tracer.start();
       expect(tracer.attachKind).toBe('tracepoint');

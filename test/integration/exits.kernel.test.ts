@@ -22,7 +22,7 @@ interface Seen {
 
 /** Traces while `body` runs, keeping every event of each kind. */
 async function trace(body: () => Promise<void>, options: { exits?: boolean; forks?: boolean } = {}): Promise<Seen> {
-  const tracer = new ExecTracer(options, { binding: realBinding() });
+  const tracer = new ExecTracer(options);
   const seen: Seen = { execs: [], exits: [], forks: [] };
   tracer.on('exec', (e) => seen.execs.push(e));
   tracer.on('exit', (e) => seen.exits.push(e));

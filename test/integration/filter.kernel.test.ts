@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecFilter, type ExitEvent, type ExecTracerOptions } from '../../lib/index.js';
-import { eventually, kernel, ourPrograms, patience, realBinding, run, scaled, startChild, uniqueTag } from './kernel.js';
+import { eventually, kernel, ourPrograms, patience, run, scaled, startChild, uniqueTag } from './kernel.js';
 
 const work = mkdtempSync(join(tmpdir(), 'et-filter-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ async function ok(file: string, args: string[]): Promise<void> {
 
 /** Traces `body` with `options` and returns every event, by kind, plus the final stats. */
 async function traced(options: ExecTracerOptions, body: (tracer: ExecTracer) => Promise<void>) {
-  const tracer = new ExecTracer(options, { binding: realBinding() });
+  const tracer = new ExecTracer(options);
   const execs: ExecEvent[] = [];
   const exits: ExitEvent[] = [];
   tracer.on('exec', (e) => execs.push(e));
@@ -329,11 +329,11 @@ describe.skipIf(!kernel)('in-kernel filters, on the real kernel', () => {
 
   it('rejects what does not exist with EFILTER, and setFilter on a stopped tracer with ECLOSED', async () => {
     const missing = join(cgroup2Mount(), `no-such-${uniqueTag('x')}`);
-    await expect(new ExecTracer({ filter: { cgroups: [missing] } }, { binding: realBinding() }).start()).rejects.toMatchObject({
+    await expect(new ExecTracer({ filter: { cgroups: [missing] } }).start()).rejects.toMatchObject({
       code: 'EFILTER',
       message: expect.stringContaining('filter.cgroups[0]'),
     });
-    const tracer = new ExecTracer({}, { binding: realBinding() });
+    const tracer = new ExecTracer({});
     await tracer.start();
     await expect(tracer.setFilter({ descendantsOf: [4194000] })).rejects.toMatchObject({ code: 'EFILTER' });
     await expect(tracer.setFilter({ uids: [] })).rejects.toThrow(RangeError);

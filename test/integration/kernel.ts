@@ -204,7 +204,7 @@ export async function traceDuring(
   body: () => Promise<void>,
   options: ExecTracerOptions = {},
 ): Promise<{ events: ExecEvent[]; tracer: ExecTracer }> {
-  const tracer = new ExecTracer(options, { binding: realBinding() });
+  const tracer = new ExecTracer(options);
   const events: ExecEvent[] = [];
   tracer.on('exec', (event: ExecEvent) => events.push(event));
   await tracer.start();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
-import { fixture, kernel, ourPrograms, realBinding, root, scaled, settledKernelObjects } from './kernel.js';
+import { fixture, kernel, ourPrograms, root, scaled, settledKernelObjects } from './kernel.js';
 
 const WORKERS = 4;
 
@@ -26,7 +26,7 @@ function startWorker() {
 
 /** A tracer in this process counting the storm's tags. */
 function localTracer() {
-  const tracer = new ExecTracer({ exits: false }, { binding: realBinding() });
+  const tracer = new ExecTracer({ exits: false });
   const counts = new Map<string, number>();
   tracer.on('exec', (e) => {
     const a = e.argv[1];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, ExecFailedEvent, ExitEvent, ProcessInfo } from '../../lib/index.js';
 import { ExecTracer } from '../../lib/index.js';
-import { fixture, kernel, patience, realBinding, run, scaled, testScale, uniqueTag } from './kernel.js';
+import { fixture, kernel, patience, run, scaled, testScale, uniqueTag } from './kernel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-processes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,7 +54,7 @@ describe.skipIf(!kernel)('the process table, on the real kernel', () => {
     expect(await until(() => { try { return ps() !== ''; } catch { return false; } }, patience(3000))).toBe(true);
     const innerPid = Number(ps().split(' ')[0]);
 
-    const tracer = new ExecTracer({ processTable: true }, { binding: realBinding() });
+    const tracer = new ExecTracer({ processTable: true });
     let marked: { event: ExecEvent; ancestors: ProcessInfo[] } | undefined;
     const exits: ExitEvent[] = [];
     tracer.on('exec', (e) => {
@@ -97,7 +97,7 @@ describe.skipIf(!kernel)('the process table, on the real kernel', () => {
 
   it('resolves the ancestry of a tree started after start() through its fork and exec records', async () => {
     const tag = uniqueTag('live');
-    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 60_000 }, { binding: realBinding() });
+    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 60_000 });
     let marked: { event: ExecEvent; ancestors: ProcessInfo[] } | undefined;
     tracer.on('exec', (e) => {
       if (e.argv[1] === tag) marked = { event: e, ancestors: e.ancestors() };
@@ -132,7 +132,7 @@ describe.skipIf(!kernel)('the process table, on the real kernel', () => {
     const pidMaxFile = '/proc/sys/kernel/pid_max';
     const saved = readFileSync(pidMaxFile, 'utf8').trim();
     const forks = fixture('forks');
-    const tracer = new ExecTracer({ processTable: true, forks: true, exitGraceMs: 600_000 }, { binding: realBinding() });
+    const tracer = new ExecTracer({ processTable: true, forks: true, exitGraceMs: 600_000 });
     const problems: string[] = [];
     const byPid = new Map<number, string[]>();
     tracer.on('fork', (e) => {
@@ -168,7 +168,7 @@ describe.skipIf(!kernel)('the process table, on the real kernel', () => {
   it('delivers every exec and exit of a storm and returns the table to its baseline after the grace period', async () => {
     const tag = uniqueTag('tablestorm');
     const count = scaled(10_000, 100);
-    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 200 }, { binding: realBinding() });
+    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 200 });
     const pids = new Set<number>();
     const exitIds = new Set<string>();
     const execIds = new Set<string>();
@@ -204,7 +204,7 @@ describe.skipIf(!kernel)('the process table, on the real kernel', () => {
     // Under the kernel matrix's emulated CPUs a fork costs ~10 ms: 500 still
     // pass the table through many batches, prunes and the exited cap's churn.
     const count = testScale < 1 ? 500 : 100_000;
-    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 5000 }, { binding: realBinding() });
+    const tracer = new ExecTracer({ processTable: true, exitGraceMs: 5000 });
     let exits = 0;
     tracer.on('exit', () => exits++);
     await tracer.start();
@@ -245,7 +245,7 @@ describe.skipIf(!kernel)('failed execs, on the real kernel', () => {
     // stack limit, at least 128 KiB per argument): 64 arguments of 127 KiB.
     const big = Array.from({ length: 64 }, () => 'x'.repeat(127 * 1024));
 
-    const tracer = new ExecTracer({ failedExecs: true }, { binding: realBinding() });
+    const tracer = new ExecTracer({ failedExecs: true });
     const failed: ExecFailedEvent[] = [];
     const execs: ExecEvent[] = [];
     tracer.on('execFailed', (e) => failed.push(e));

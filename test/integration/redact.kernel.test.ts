@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ExecEvent } from '../../lib/index.js';
 import { ExecTracer } from '../../lib/index.js';
-import { eventually, kernel, patience, realBinding, run, uniqueTag } from './kernel.js';
+import { eventually, kernel, patience, run, uniqueTag } from './kernel.js';
 
 describe.skipIf(!kernel)('options.redact, on the real kernel', () => {
   it('hides secrets in argv, the environment, the JSON and the seeded table', async () => {
@@ -16,7 +16,7 @@ describe.skipIf(!kernel)('options.redact, on the real kernel', () => {
     // Running before start(): the table learns its argv from /proc.
     const earlier = spawn('/bin/sh', ['-c', 'sleep 60', `--password=early-${tag}`], { stdio: 'ignore' });
     try {
-      const tracer = new ExecTracer({ redact: true, env: ['DB_PASSWORD', 'PATH'], processTable: true }, { binding: realBinding() });
+      const tracer = new ExecTracer({ redact: true, env: ['DB_PASSWORD', 'PATH'], processTable: true });
       const events: ExecEvent[] = [];
       tracer.on('exec', (e) => {
         if (e.argv.includes(tag)) events.push(e);
