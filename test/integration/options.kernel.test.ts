@@ -316,6 +316,48 @@ describe.skipIf(!kernel)('every option through new ExecTracer(options), on the r
     expect(tracer.stats().filtered).toBeGreaterThan(0);
   });
 
+  it('events({ highWaterMark, signal }): for await starts the tracer; the signal ends the loop, not the tracer', async () => {
+    const tag = uniqueTag('opt-events');
+    const tracer = new ExecTracer({ exits: false });
+    const controller = new AbortController();
+    const got: ExecEvent[] = [];
+    const loop = (async () => {
+      for await (const e of tracer.events({ highWaterMark: 2, signal: controller.signal })) {
+        if (!e.argv.includes(tag)) continue;
+        got.push(e);
+        if (got.length === 3) controller.abort();
+      }
+    })();
+    await eventually(() => tracer.attachKind !== undefined, patience(5000));
+    for (let i = 0; i < 3; i++) await exec(tag);
+    await loop;
+    expect(got).toHaveLength(3);
+    // Still tracing: a later exec arrives to a listener.
+    const later = uniqueTag('opt-events-later');
+    const after: ExecEvent[] = [];
+    tracer.on('exec', (e) => e.argv.includes(later) && after.push(e));
+    await exec(later);
+    await eventually(() => after.length > 0, patience(5000));
+    await tracer.stop();
+    expect(after).toHaveLength(1);
+  });
+
+  it('await using: leaving the scope stops the tracer', async () => {
+    const tag = uniqueTag('opt-using');
+    let closes = 0;
+    const seen: ExecEvent[] = [];
+    {
+      await using tracer = new ExecTracer();
+      tracer.on('close', () => closes++);
+      tracer.on('exec', (e) => e.argv.includes(tag) && seen.push(e));
+      await tracer.start();
+      await exec(tag);
+      await eventually(() => seen.length > 0, patience(5000));
+    }
+    expect(closes).toBe(1);
+    expect(seen).toHaveLength(1);
+  });
+
   it('a realistic combination: redact, env, processTable, failedExecs, filter, context and signal together', async () => {
     const tag = uniqueTag('opt-combined');
     const controller = new AbortController();
