@@ -270,6 +270,36 @@ static __always_inline __u64 append_env(struct et_exec_record *r, char *data, __
 	return len;
 }
 
+/*
+ * Copies the path exec was given to `data` (ET_FILENAME_MAX bytes, room for
+ * its NUL), from kernel or user memory; returns the bytes stored, without
+ * the NUL. Sets `fault` when nothing could be read, `cut` when the path is
+ * longer than what is stored. Shared by exec and failed-exec records.
+ */
+static __always_inline __u64 read_filename(char *data, const char *filename, const bool user, __u16 *flags,
+					   __u16 fault, __u16 cut)
+{
+	const char *last_byte = filename + ET_FILENAME_MAX - 1;
+	char last = 0;
+	long n = user ? bpf_probe_read_user_str(data, ET_FILENAME_MAX, filename)
+		      : bpf_probe_read_kernel_str(data, ET_FILENAME_MAX, filename);
+
+	if (n <= 0) {
+		*flags |= fault;
+		return 0;
+	}
+	/* Filled to the last byte, where the read wrote its NUL: the path went
+	 * on unless its own NUL was there. Unreadable, it is not known whole. */
+	if (n >= ET_FILENAME_MAX) {
+		if ((user ? bpf_probe_read_user(&last, 1, last_byte) : bpf_probe_read_kernel(&last, 1, last_byte)) ||
+		    last)
+			*flags |= cut;
+	}
+	/* A no-op at run time (n <= ET_FILENAME_MAX): the bound the verifier
+	 * needs for the reads placed after the path (bpf/bounds.h says why). */
+	return clamp_max(n - 1, ET_FILENAME_MAX - 1);
+}
+
 static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 				     const char *filename, int argc, const bool direct)
 {
@@ -278,7 +308,6 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	unsigned long arg_start = f->arg_start, arg_end = f->arg_end;
 	__u64 argv_size, argv_len, filename_len, context_len, env_len = 0, size, uid_gid;
 	struct upid upid;
-	long n;
 	char *data;
 
 	if (!r) {
@@ -313,16 +342,8 @@ static __always_inline int emit_exec(const struct task_facts *f, __u32 old_pid,
 	}
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 
-	n = bpf_probe_read_kernel_str(data, ET_FILENAME_MAX, filename);
-	if (n <= 0) {
-		r->flags |= ET_EXEC_FILENAME_FAULT;
-		n = 0;
-	} else {
-		n -= 1; /* the NUL is not stored */
-	}
-	/* A no-op at run time (n < ET_FILENAME_MAX): the bound the verifier
-	 * needs for the argv read's offset below (bpf/bounds.h says why). */
-	filename_len = clamp_max(n, ET_FILENAME_MAX - 1);
+	filename_len = read_filename(data, filename, false, &r->flags, ET_EXEC_FILENAME_FAULT,
+				     ET_EXEC_FILENAME_TRUNCATED);
 	r->filename_len = filename_len;
 
 	/* The new mm's argument area: just written by the kernel during exec, so
@@ -377,5 +398,5 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	return emit_exec(&facts, ctx->old_pid, filename, -1, false);
 }
 
-/* Needs scratch (above). */
+/* Needs scratch and read_filename() (above). */
 #include "failed.h"

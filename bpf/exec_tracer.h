@@ -15,8 +15,16 @@
 #define EXEC_TRACER_H
 
 #define ET_COMM_LEN 16
-/* The kernel's PATH_MAX: bprm->filename is never longer (it includes the NUL). */
-#define ET_FILENAME_MAX 4096
+/*
+ * Bytes kept of the path exec was given, with its NUL. A path passed to exec
+ * has at most PATH_MAX (4096) bytes with its NUL (getname() refuses longer),
+ * but for execveat(dirfd, relative path) bprm->filename is the kernel's
+ * "/dev/fd/<dirfd>/<path>" (fs/exec.c, alloc_bprm()): up to 8 + 10 + 1 = 19
+ * bytes longer. This holds any such name whole. A failed exec's path is read
+ * as the caller passed it, which may be longer (the kernel refused it with
+ * ENAMETOOLONG): that is cut and flagged.
+ */
+#define ET_FILENAME_MAX (4096 + 32)
 /* Upper bound for the argv byte limit knob; the scratch map is sized to the
  * chosen limit at load time, so this only bounds what may be asked for. */
 #define ET_ARGV_LIMIT_MAX (1u << 20)
@@ -72,6 +80,8 @@ enum et_failed_flags {
 	ET_FAILED_FILENAME_FAULT = 1 << 2,
 	/* execveat(2) rather than execve(2): the path may be relative to a dirfd */
 	ET_FAILED_EXECVEAT = 1 << 3,
+	/* the path held more than ET_FILENAME_MAX - 1 bytes: the path stored is its start */
+	ET_FAILED_FILENAME_TRUNCATED = 1 << 4,
 };
 
 /*
@@ -223,6 +233,9 @@ enum et_exec_flags {
 	ET_EXEC_ENV_TRUNCATED = 1 << 5,
 	/* the environment range of the new mm could not be read (env_len is 0) */
 	ET_EXEC_ENV_FAULT = 1 << 6,
+	/* bprm->filename held more than ET_FILENAME_MAX - 1 bytes: the filename
+	 * stored is its start (no path the kernel accepts is that long) */
+	ET_EXEC_FILENAME_TRUNCATED = 1 << 7,
 };
 
 /* Which parts of the context a record carries (the `context` knob). */

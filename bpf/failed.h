@@ -158,7 +158,6 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 	__u64 filename_len, argv_len, uid_gid, size;
 	__u16 flags = 0;
 	__u32 cpu;
-	long n;
 
 	if (ret >= 0 || ret < -4095)
 		return 0; /* the common case: the syscall succeeded */
@@ -192,12 +191,9 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 	r->flags = flags;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 
-	n = bpf_probe_read_user_str((char *)(r + 1), ET_FILENAME_MAX, filename);
-	if (n <= 0) {
-		r->flags |= ET_FAILED_FILENAME_FAULT;
-		n = 1;
-	}
-	filename_len = clamp_max(n - 1, ET_FILENAME_MAX - 1);
+	/* As passed: a path over PATH_MAX, refused with ENAMETOOLONG, is cut here. */
+	filename_len = read_filename((char *)(r + 1), filename, true, &r->flags, ET_FAILED_FILENAME_FAULT,
+				     ET_FAILED_FILENAME_TRUNCATED);
 	r->filename_len = filename_len;
 	argv_len = clamp_max(copy_failed_argv((__u64)argv, filename_len), argv_limit);
 	r->argv_len = argv_len;

@@ -49,6 +49,7 @@ export class Exec implements ExecEvent {
   readonly argvTotalBytes: number;
   readonly argvFault: boolean;
   readonly filenameFault: boolean;
+  readonly filenameTruncated: boolean;
   readonly #buf: Buffer;
   readonly #at: number;
   readonly #filenameLen: number;
@@ -97,6 +98,7 @@ export class Exec implements ExecEvent {
     this.argvTruncated = (flags & F.argvTruncated) !== 0;
     this.argvFault = (flags & F.argvFault) !== 0;
     this.filenameFault = (flags & F.filenameFault) !== 0;
+    this.filenameTruncated = (flags & F.filenameTruncated) !== 0;
     this.#argcUnknown = (flags & F.argcUnknown) !== 0;
   }
 
@@ -484,7 +486,8 @@ export class Exec implements ExecEvent {
       kind: this.kind, pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, gid: this.gid, nsPid: this.nsPid,
       comm: this.comm, filename: this.filename, argv: this.argv, argc: this.argc,
       argvTruncated: this.argvTruncated, argvTotalBytes: this.argvTotalBytes, argvFault: this.argvFault,
-      filenameFault: this.filenameFault, cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
+      filenameFault: this.filenameFault, filenameTruncated: this.filenameTruncated,
+      cgroupId: String(this.cgroupId), bootNs: String(this.bootNs),
       time: this.time.toISOString(), startBootNs: String(this.startBootNs),
       parentStartBootNs: String(this.parentStartBootNs), processId: this.processId,
       parentProcessId: this.parentProcessId, execId: this.execId, parentExecId: this.parentExecId,

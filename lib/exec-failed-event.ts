@@ -66,6 +66,10 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
     return this.#flag(X.filenameFault);
   }
 
+  get filenameTruncated(): boolean {
+    return this.#flag(X.filenameTruncated);
+  }
+
   get execveat(): boolean {
     return this.#flag(X.execveat);
   }
@@ -104,7 +108,8 @@ export class ExecFailed extends ProcessRecord implements ExecFailedEvent {
     return {
       kind: this.kind, pid: this.pid, tid: this.tid, ppid: this.ppid, uid: this.uid, comm: this.comm,
       filename: this.filename, argv: this.argv, argvTruncated: this.argvTruncated, argvFault: this.argvFault,
-      filenameFault: this.filenameFault, execveat: this.execveat, errno: this.errno, code: this.code,
+      filenameFault: this.filenameFault, filenameTruncated: this.filenameTruncated, execveat: this.execveat,
+      errno: this.errno, code: this.code,
       processId: this.processId, parentProcessId: this.parentProcessId, execId: this.execId,
       bootNs: String(this.bootNs), time: this.time.toISOString(), startBootNs: String(this.startBootNs),
     };

@@ -432,6 +432,7 @@ Napi::Object Layout(Napi::Env env) {
   failed.Set("argvFault", number(ET_FAILED_ARGV_FAULT));
   failed.Set("filenameFault", number(ET_FAILED_FILENAME_FAULT));
   failed.Set("execveat", number(ET_FAILED_EXECVEAT));
+  failed.Set("filenameTruncated", number(ET_FAILED_FILENAME_TRUNCATED));
 
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("argvTruncated", number(ET_EXEC_ARGV_TRUNCATED));
@@ -441,6 +442,7 @@ Napi::Object Layout(Napi::Env env) {
   flags.Set("env", number(ET_EXEC_ENV));
   flags.Set("envTruncated", number(ET_EXEC_ENV_TRUNCATED));
   flags.Set("envFault", number(ET_EXEC_ENV_FAULT));
+  flags.Set("filenameTruncated", number(ET_EXEC_FILENAME_TRUNCATED));
 
   Napi::Object context = Napi::Object::New(env);
   context.Set("exe", number(ET_CONTEXT_EXE));
@@ -491,6 +493,7 @@ Napi::Object Layout(Napi::Env env) {
   names[ET_NS_TIME] = "time";
   for (uint32_t i = 0; i < ET_NS_COUNT; i++) namespaces.Set(i, Napi::String::New(env, names[i]));
   layout.Set("namespaces", namespaces);
+  layout.Set("filenameMax", number(ET_FILENAME_MAX));
   layout.Set("pathMax", number(ET_PATH_MAX));
   layout.Set("pathDepth", number(ET_PATH_DEPTH));
   layout.Set("cgroupDepth", number(ET_CGROUP_DEPTH));

@@ -258,6 +258,7 @@ export interface RecordLayout {
     argvFault: number;
     filenameFault: number;
     execveat: number;
+    filenameTruncated: number;
   };
   flags: {
     argvTruncated: number;
@@ -267,6 +268,7 @@ export interface RecordLayout {
     env: number;
     envTruncated: number;
     envFault: number;
+    filenameTruncated: number;
   };
   /** Bits of `context` (enum et_context): the parts a record carries. */
   context: { exe: number; file: number; interpreter: number; cwd: number; cgroup: number };
@@ -285,6 +287,11 @@ export interface RecordLayout {
   whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number; tty: number };
   /** The namespaces of ns_inum[], in its order (enum et_namespace). */
   namespaces: NamespaceName[];
+  /**
+   * Longest stored exec filename plus its NUL, in bytes: PATH_MAX and room
+   * for the `/dev/fd/<dirfd>/` the kernel puts before a path relative to a dirfd.
+   */
+  filenameMax: number;
   /** Longest stored path plus its NUL (PATH_MAX), in bytes. */
   pathMax: number;
   /** Steps of a path walk (components and mount crossings) before it is cut. */

@@ -27,7 +27,11 @@ export interface ExecEvent {
   readonly rawComm: Buffer;
   /** The fields as JSON values (64-bit numbers as decimal strings): what `JSON.stringify` writes. */
   toJSON(): Record<string, unknown>;
-  /** The path as passed to exec (`bprm->filename`), e.g. `/dev/fd/3` for fexecve. */
+  /**
+   * The path as passed to exec (`bprm->filename`), e.g. `/dev/fd/3` for
+   * fexecve, and `/dev/fd/3/bin/x` for execveat(3, "bin/x"): the kernel puts
+   * the dirfd before a relative path.
+   */
   readonly filename: string;
   /** The arguments, UTF-8 decoded (invalid bytes become U+FFFD; see `rawArgv`). */
   readonly argv: string[];
@@ -49,6 +53,13 @@ export interface ExecEvent {
   readonly argvFault: boolean;
   /** `bprm->filename` could not be read; filename is empty. */
   readonly filenameFault: boolean;
+  /**
+   * `filename` is the start of a longer name, cut at 4,127 bytes. No path the
+   * kernel accepts is that long: the limit holds PATH_MAX (4,095 bytes) plus
+   * the `/dev/fd/<dirfd>/` the kernel puts before a path relative to a dirfd
+   * (execveat), so this stays false unless a kernel names files otherwise.
+   */
+  readonly filenameTruncated: boolean;
   /** cgroup v2 id of the process (the inode number of its cgroup directory). */
   readonly cgroupId: bigint;
   /** When the exec happened: the kernel's boot clock (CLOCK_BOOTTIME) in ns. */
@@ -377,6 +388,12 @@ export interface ExecFailedEvent {
   readonly rawFilename: Buffer;
   /** The path could not be read from the caller's memory (`filename` is ''). */
   readonly filenameFault: boolean;
+  /**
+   * `filename` is the start of a longer path, cut at 4,127 bytes: the caller
+   * passed more than PATH_MAX (4,095 bytes), which the kernel refuses with
+   * ENAMETOOLONG.
+   */
+  readonly filenameTruncated: boolean;
   /** The call was execveat(2). */
   readonly execveat: boolean;
   /**

@@ -22,6 +22,8 @@ export interface ExecRecordFields {
   nsPid: number;
   comm: string | Buffer;
   filename: string | Buffer;
+  /** Bytes of the filename kept (longer is cut and flagged); default: as many as the kernel program keeps. */
+  filenameLimit: number;
   /** Arguments; each is written with its terminating NUL. */
   argv: (string | Buffer)[];
   argc: number;
@@ -86,10 +88,12 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   const argv = (fields.argv ?? ['/bin/true']).map((a) => (typeof a === 'string' ? Buffer.from(a) : a));
   const fullArgv = Buffer.concat(argv.flatMap((a) => [a, Buffer.from([0])]));
   const kept = fullArgv.subarray(0, Math.min(fullArgv.length, fields.argvLimit ?? fullArgv.length));
-  const filename = bytes(fields.filename, '/bin/true');
+  const fullFilename = bytes(fields.filename, '/bin/true');
+  const filename = fullFilename.subarray(0, fields.filenameLimit ?? LAYOUT.filenameMax - 1);
   const comm = bytes(fields.comm, 'true');
   let flags = fields.flags ?? 0;
   if (kept.length < fullArgv.length) flags |= LAYOUT.flags.argvTruncated;
+  if (filename.length < fullFilename.length) flags |= LAYOUT.flags.filenameTruncated;
   const fixed = fields.fixedSize ?? X.length;
   const withContext = fixed >= X.contextFlags + 2;
   const exe = withContext ? bytes(fields.exe, '/usr/bin/true') : Buffer.alloc(0);
@@ -274,6 +278,8 @@ export interface ExecFailedRecordFields {
   errno: number;
   comm: string;
   filename: string;
+  /** Bytes of the path kept (longer is cut and flagged); default: as many as the kernel program keeps. */
+  filenameLimit: number;
   argv: string[];
   flags: number;
   bootNs: bigint;
@@ -285,7 +291,9 @@ export interface ExecFailedRecordFields {
 /** One failed-exec record, byte for byte as bpf/failed.h writes it. */
 export function encodeExecFailedRecord(fields: Partial<ExecFailedRecordFields> = {}): Buffer {
   const X = LAYOUT.execFailed;
-  const filename = Buffer.from(fields.filename ?? '/nonexistent');
+  const fullFilename = Buffer.from(fields.filename ?? '/nonexistent');
+  const filename = fullFilename.subarray(0, fields.filenameLimit ?? LAYOUT.filenameMax - 1);
+  const flags = (fields.flags ?? 0) | (filename.length < fullFilename.length ? X.filenameTruncated : 0);
   const argvList = fields.argv ?? ['/nonexistent'];
   const argv = Buffer.from(argvList.map((a) => `${a}\0`).join(''));
   const b = Buffer.alloc(X.length + filename.length + argv.length);
@@ -304,7 +312,7 @@ export function encodeExecFailedRecord(fields: Partial<ExecFailedRecordFields> =
   b.writeUInt32LE(argvList.length, X.argc);
   b.writeUInt32LE(argv.length, X.argvLen);
   b.writeUInt16LE(filename.length, X.filenameLen);
-  b.writeUInt16LE(fields.flags ?? 0, X.flags);
+  b.writeUInt16LE(flags, X.flags);
   b.write((fields.comm ?? 'sh').slice(0, 15), X.comm);
   Buffer.concat([filename, argv]).copy(b, X.length);
   return b;

@@ -179,7 +179,10 @@ describe('--json', () => {
     expect(x).toMatchObject({ kind: 'exit', exitCode: 1, comm: 'false' });
     expect(typeof x.durationNs).toBe('string');
     const f = JSON.parse(jsonLine(failed({ errno: 13, argv: ['/etc/passwd'] }))) as Record<string, unknown>;
-    expect(f).toMatchObject({ kind: 'execFailed', code: 'EACCES', argv: ['/etc/passwd'] });
+    expect(f).toMatchObject({ kind: 'execFailed', code: 'EACCES', argv: ['/etc/passwd'], filenameTruncated: false });
+    const cut = JSON.parse(jsonLine(failed({ errno: 36, filename: 'x'.repeat(5000) }))) as Record<string, unknown>;
+    expect(cut).toMatchObject({ code: 'ENAMETOOLONG', filenameTruncated: true });
+    expect(JSON.parse(jsonLine(exec({ filename: 'y'.repeat(5000) })))).toMatchObject({ filenameTruncated: true });
   });
 });
 

@@ -22,7 +22,7 @@ describe('decodeBatch', () => {
     expect(e).toMatchObject({
       pid: 100, tid: 101, ppid: 50, uid: 1000, gid: 1001, nsPid: 7, comm: 'bash',
       filename: '/usr/bin/bash', argv: ['bash', '-c', 'echo hi'], argc: 3,
-      argvTruncated: false, argvFault: false, argvTotalBytes: 'bash\0-c\0echo hi\0'.length,
+      argvTruncated: false, argvFault: false, argvTotalBytes: 'bash\0-c\0echo hi\0'.length, filenameTruncated: false,
       bootNs: 5_000_000_000n, startBootNs: 4_000_000_000n, parentStartBootNs: 3_000_000_000n,
       cgroupId: 0xffff_ffff_ffffn, kind: 'exec', processId: '100:4000000000', parentProcessId: '50:3000000000',
       execId: '100:4000000000:7', parentExecId: '50:3000000000:3',
@@ -78,6 +78,27 @@ describe('decodeBatch', () => {
     expect(f.argvFault).toBe(false);
     expect(f.filename).toBe('');
     expect(f.argv).toEqual(['/bin/true']);
+  });
+
+  it('keeps the longest name the kernel makes whole, and flags a longer one cut at the limit', () => {
+    // execveat(dirfd, relative path): "/dev/fd/<dirfd>/" before PATH_MAX - 1 bytes of path.
+    const longest = `/dev/fd/2147483647/${'d'.repeat(4095)}`;
+    expect(longest.length).toBeLessThan(LAYOUT.filenameMax);
+    const whole = decodeBatch(encodeExecRecord({ filename: longest, argv: ['x'] }), clock).events[0]!;
+    expect(whole).toMatchObject({ filename: longest, filenameTruncated: false, argv: ['x'] });
+
+    const cut = decodeBatch(encodeExecRecord({ filename: 'f'.repeat(5000), argv: ['x'] }), clock).events[0]!;
+    expect(cut.filenameTruncated).toBe(true);
+    expect(cut.filenameFault).toBe(false);
+    expect(cut.filename).toBe('f'.repeat(LAYOUT.filenameMax - 1));
+    // What follows the cut name is read from where the name ends.
+    expect(cut.argv).toEqual(['x']);
+    expect(JSON.parse(JSON.stringify(cut))).toMatchObject({ filenameTruncated: true, filenameFault: false });
+    expect(JSON.parse(JSON.stringify(whole))).toMatchObject({ filenameTruncated: false });
+
+    // The flag alone, as the kernel sets it: read from the record, not inferred from the length.
+    const flagged = decodeBatch(encodeExecRecord({ filename: '/bin/x', flags: LAYOUT.flags.filenameTruncated }), clock);
+    expect(flagged.events[0]!).toMatchObject({ filename: '/bin/x', filenameTruncated: true, argvTruncated: false });
   });
 
   it('keeps an argv cut right after a NUL as whole arguments, and one of only NULs as empty ones', () => {

@@ -138,10 +138,25 @@ describe('failed-exec records', () => {
     ).records[0]!;
     expect(e).toMatchObject({
       kind: 'execFailed', pid: 50, tid: 51, ppid: 7, uid: 1000, comm: 'bash', filename: './run.sh', argv: ['./run.sh', '-x'],
-      errno: 13, code: 'EACCES', argvTruncated: true, argvFault: false, filenameFault: false, execveat: false,
-      processId: '50:10', execId: '50:10:3', bootNs: 20n,
+      errno: 13, code: 'EACCES', argvTruncated: true, argvFault: false, filenameFault: false, filenameTruncated: false,
+      execveat: false, processId: '50:10', execId: '50:10:3', bootNs: 20n,
     });
     expect(JSON.parse(JSON.stringify(e))).toMatchObject({ kind: 'execFailed', code: 'EACCES', argv: ['./run.sh', '-x'] });
+  });
+
+  it('flag a path cut at the limit (a caller may pass more than PATH_MAX; exec refuses it)', () => {
+    const long = `dir/${'p'.repeat(6000)}`;
+    const e = decodeBatch(
+      encodeExecFailedRecord({ errno: 36, filename: long, argv: ['a', 'b'], flags: LAYOUT.execFailed.execveat }),
+      clock,
+    ).records[0]!;
+    expect(e).toMatchObject({
+      code: 'ENAMETOOLONG', filename: long.slice(0, LAYOUT.filenameMax - 1), filenameTruncated: true, filenameFault: false,
+      execveat: true, argv: ['a', 'b'], argvTruncated: false,
+    });
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({ filenameTruncated: true, execveat: true });
+    const whole = decodeBatch(encodeExecFailedRecord({ filename: 'p'.repeat(4096) }), clock).records[0]!;
+    expect(whole).toMatchObject({ filename: 'p'.repeat(4096), filenameTruncated: false });
   });
 
   it('name an errno Node does not know by its number', () => {

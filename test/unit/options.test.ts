@@ -82,7 +82,7 @@ describe('options', () => {
     [{ context: { env: true } }, TypeError, 'options.context.env is not a part (known: exe, file, interpreter, cwd, cgroup)'],
     [{ context: { cwd: 1 } }, TypeError, 'options.context.cwd must be a boolean, got 1'],
     // Each path the context stores may add 4095 bytes to the largest record.
-    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 20756 bytes.*options.context/],
+    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 20788 bytes.*options.context/],
   ])('rejects context %j', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
@@ -91,7 +91,7 @@ describe('options', () => {
   it('sizes the smallest ring by the paths the context collects', () => {
     expect(() => make({ ringBufferSize: 1 << 16, argvLimit: 0, context: { cwd: false, interpreter: false } })()).not.toThrow();
     expect(make({ ringBufferSize: 1 << 15, argvLimit: 0, context: { exe: false, interpreter: false, cwd: false } })).toThrow(
-      /4 × 8471 bytes/,
+      /4 × 8503 bytes/,
     );
     expect(() => make({ ringBufferSize: 1 << 15, argvLimit: 0, context: { exe: false, interpreter: false, cwd: false, cgroup: false } })()).not.toThrow();
   });
@@ -115,7 +115,7 @@ describe('options', () => {
     [{ envLimit: 2 ** 20 + 1 }, RangeError, 'options.envLimit must be between 0 and 1048576, got 1048577'],
     [{ envLimit: '4k' }, TypeError, 'options.envLimit must be an integer, got "4k"'],
     // The environment's bytes count toward the largest record only when it is read.
-    [{ env: true, envLimit: 1 << 20, ringBufferSize: 1 << 22 }, RangeError, /4 × 1077524 bytes.*lower argvLimit or envLimit/],
+    [{ env: true, envLimit: 1 << 20, ringBufferSize: 1 << 22 }, RangeError, /4 × 1077556 bytes.*lower argvLimit or envLimit/],
   ])('rejects env %j', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
