@@ -53,7 +53,11 @@ function prebuild(arch) {
     { cwd: root, stdio: 'inherit' },
   );
   rmSync(stage, { recursive: true, force: true });
-  console.log(`prebuild: prebuilds/linux-${arch}/node.napi.glibc.node`);
+  const file = path.join('prebuilds', `linux-${arch}`, 'node.napi.glibc.node');
+  // A prebuild that needs a newer glibc or libstdc++ than the floor would
+  // load on the build host and fail on older ones: refuse to make it.
+  execFileSync(process.execPath, [path.join(__dirname, 'glibc-floor.cjs'), file], { cwd: root, stdio: 'inherit' });
+  console.log(`prebuild: ${file}`);
 }
 
 // The prebuilds carry libbpf (BSD-2-Clause, of LGPL-2.1 OR BSD-2-Clause),
