@@ -11,8 +11,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // The check build's suites need that build (npm run test:check).
-    exclude: [...configDefaults.exclude, 'test/check/**'],
+    // The check build's suites need that build (npm run test:check); the
+    // install matrix is a tier of its own (npm run test:package-managers).
+    exclude: [...configDefaults.exclude, 'test/check/**', 'test/install/**'],
     pool: 'forks',
     // The real-kernel suites count kernel-wide BPF objects and time storms:
     // they must not run beside each other. The machines have 2 cores anyway.

@@ -53,7 +53,11 @@ function prebuild(arch) {
     { cwd: root, stdio: 'inherit' },
   );
   rmSync(stage, { recursive: true, force: true });
-  console.log(`prebuild: prebuilds/linux-${arch}/node.napi.glibc.node`);
+  const file = path.join('prebuilds', `linux-${arch}`, 'node.napi.glibc.node');
+  // A prebuild that needs a newer glibc or libstdc++ than the floor would
+  // load on the build host and fail on older ones: refuse to make it.
+  execFileSync(process.execPath, [path.join(__dirname, 'glibc-floor.cjs'), file], { cwd: root, stdio: 'inherit' });
+  console.log(`prebuild: ${file}`);
 }
 
 // The prebuilds carry libbpf (BSD-2-Clause, of LGPL-2.1 OR BSD-2-Clause),
@@ -71,9 +75,10 @@ function writeNotices() {
     [
       'libelf (elfutils)',
       src.elfutils,
-      'LGPL-3.0-or-later (libelf is LGPL-3.0-or-later OR GPL-2.0-or-later). The package ships the build ' +
-        '(CMakeLists.txt, scripts/fetch-debian-sources.sh) to rebuild the addon with a modified libelf: ' +
-        'ELFUTILS_SRC=/path/to/elfutils EXEC_TRACER_BUILD_FROM_SOURCE=1 npm rebuild exec-tracer',
+      'LGPL-3.0-or-later (libelf is LGPL-3.0-or-later OR GPL-2.0-or-later). To rebuild the addon with a ' +
+        "modified libelf, build it from exec-tracer's source (a git clone of this version's tag; its README, " +
+        "\"Building from source\"): ELFUTILS_SRC=/path/to/elfutils npm run build:native, then run with " +
+        'EXEC_TRACER_PREBUILD=$PWD/build/Release, which loads it in place of this prebuild',
       ['COPYING-LGPLV3', 'COPYING'],
     ],
   ];

@@ -701,7 +701,10 @@ export interface ExecTracerStats {
  * - `'EBUSY'`: a kernel resource was busy.
  * - `'ECLOSED'`: the tracer was already stopped.
  * - `'EABORTED'`: `options.signal` aborted a start().
- * - `'ENOADDON'`: no native addon loads on this platform.
+ * - `'ENOADDON'`: no native addon loads here: the message names the platform,
+ *   CPU and C library (the glibc the prebuilds need against the one found), the
+ *   hint the ways on (`EXEC_TRACER_PREBUILD=/dir`, or a source build), or under
+ *   Deno the permissions it has not granted.
  * - `'EDECODE'`: a batch held a record that did not fit its own sizes.
  * - `'EFILTER'`: a filter names something that does not exist (a cgroup path, a
  *   process): the message names the key; nothing was applied.

@@ -16,8 +16,9 @@ export interface RunningCommand {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCommand(file: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): RunningCommand {
-  const proc = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** With DETACHED, the command leads a process group of its own (signal it with process.kill(-pid)), as a terminal's job does. */
+export function startCommand(file: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string, detached = false): RunningCommand {
+  const proc = spawn(file, args, { env, cwd, detached, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   let partial = '';
