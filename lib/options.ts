@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Every option is checked and defaulted here, before the addon is touched.
-import type { NativeFilter, NativeOpenOptions, RecordLayout } from '../types/binding.js';
+import type { NativeFilter, NativeOpenOptions, PumpKind, RecordLayout } from '../types/binding.js';
 import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
 import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './layout.js';
@@ -271,6 +271,15 @@ export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
   return resolved;
 }
 
+/**
+ * Bun implements no libuv poll or timer (calling one aborts the process, and
+ * it cannot be caught), so under Bun the pump waits on a thread of its own.
+ * Node and Deno keep the loop's poll: no thread, and the fewest wakeups.
+ */
+export function pumpKind(versions: NodeJS.ProcessVersions = process.versions): PumpKind {
+  return (versions as { bun?: string }).bun !== undefined ? 'thread' : 'loop';
+}
+
 /** What the addon is asked for: the policy behind each knob lives here. */
 export function nativeOptions(
   o: ResolvedOptions,
@@ -288,6 +297,7 @@ export function nativeOptions(
     wakeupBytes: lowLatency ? 0 : o.ringBufferSize / 4,
     drainIntervalMs: lowLatency ? SAFETY_DRAIN_MS : Math.max(1, Math.round(o.maxLatencyMs)),
     batchBytes: BATCH_BYTES,
+    pump: pumpKind(),
     attach: o.attach,
     context,
     env: o.env !== false,

@@ -295,6 +295,11 @@ Napi::Value Open(const Napi::CallbackInfo &info) {
   pump.batch_bytes = RequireUint(options, "batchBytes");
   if (pump.drain_interval_ms == 0 || pump.batch_bytes == 0)
     throw Napi::RangeError::New(env, "options.drainIntervalMs and options.batchBytes must be positive");
+  Napi::Value pump_kind = options.Get("pump");
+  std::string watch = pump_kind.IsString() ? pump_kind.As<Napi::String>().Utf8Value() : "";
+  if (watch != "loop" && watch != "thread")
+    throw Napi::TypeError::New(env, "options.pump must be 'loop' or 'thread'");
+  pump.thread = watch == "thread";
 
   Filter filter;
   Napi::Value filter_value = options.Get("filter");

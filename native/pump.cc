@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "faults.h"
+#include "ring_watch.h"
 #include <linux/types.h>  // the __u32 family used by the record header
 
 #include "exec_tracer.h"
@@ -33,37 +34,37 @@ Pump *Pump::Create(Napi::Env env, Loaded loaded, const PumpOptions &options, int
   pump->rb_ = OrFault<ring_buffer *>(FaultPoint::Ringbuf, nullptr, [&] {
     return ring_buffer__new(bpf_map__fd(loaded.skel->maps.events), SampleTrampoline, pump, nullptr);
   });
-  if (pump->rb_ == nullptr) {
+  int ring_fd = pump->rb_ != nullptr ? ring_buffer__epoll_fd(pump->rb_) : -1;
+  if (pump->rb_ != nullptr && options.thread)
+    pump->watch_ = ThreadWatch::Create(pump, env, ring_fd, options.drain_interval_ms, err);
+  else if (pump->rb_ != nullptr)
+    pump->watch_ = new LoopWatch(pump, env, ring_fd, options.drain_interval_ms);
+  else
     *err = errno;
+  if (pump->watch_ == nullptr) {
+    if (pump->rb_ != nullptr) ring_buffer__free(pump->rb_);
     pump->loaded_.Release();
     delete pump;
     return nullptr;
   }
-  pump->InitHandles();
+  pump->InitAsyncContext();
   return pump;
 }
 
 Pump::Pump(Napi::Env env, Loaded loaded, const PumpOptions &options)
     : env_(env), loaded_(loaded), options_(options) {}
 
-void Pump::InitHandles() {
-  uv_loop_t *loop = nullptr;
-  napi_get_uv_event_loop(env_, &loop);
-  // The handles are inactive until Start(), so a tracer that is loaded but
-  // not started does not keep the process alive.
-  uv_poll_init(loop, &poll_, ring_buffer__epoll_fd(rb_));
-  uv_timer_init(loop, &timer_);
-  uv_timer_init(loop, &more_);
-  poll_.data = timer_.data = more_.data = this;
-  open_handles_ = 3;
+Pump::~Pump() { delete watch_; }
+
+void Pump::InitAsyncContext() {
   batch_.reserve(options_.batch_bytes + 4096);
-  napi_add_async_cleanup_hook(env_, OnEnvCleanup, this, &cleanup_hook_);
   napi_value resource = Napi::Object::New(env_);
   napi_async_init(env_, resource, Napi::String::New(env_, "ExecTracer"), &async_context_);
 }
 
 void Pump::Start(Napi::Function on_batch, Napi::Function on_error) {
   if (closed_ || started_) return;
+  watch_->Start();
   on_batch_ = Napi::Persistent(on_batch);
   on_error_ = Napi::Persistent(on_error);
   started_ = true;
@@ -79,16 +80,14 @@ void Pump::Resume() {
   if (closed_) return;
   paused_ = false;
   if (!started_) return;
-  uv_poll_start(&poll_, UV_READABLE, OnPoll);
+  watch_->Watch();
   StartTimer();
-  uv_timer_start(&more_, OnMore, 0, 0);  // whatever waited meanwhile
+  watch_->Soon();  // whatever waited meanwhile
 }
 
 void Pump::StopWatching() {
   if (closed_) return;
-  uv_poll_stop(&poll_);
-  uv_timer_stop(&timer_);
-  uv_timer_stop(&more_);
+  watch_->Unwatch();
 }
 
 int Pump::OnSample(const void *data, size_t size) {
@@ -181,47 +180,44 @@ void Pump::ReportError(const char *operation, int err) {
   CallFromLoop(on_error_, 1, args);
 }
 
-void Pump::OnPoll(uv_poll_t *handle, int status, int) {
-  auto *self = static_cast<Pump *>(handle->data);
-  if (self->closed_) return;
-  if (status < 0) {
-    self->StopWatching();
-    self->ReportError("poll", -status);
-    return;
-  }
-  // Woken by the program: records are flowing again, so the timer bounds
-  // their latency until a tick finds the ring empty.
-  if (self->idle_ && !self->paused_) self->StartTimer();
-  OnMore(&self->more_);
+void Pump::OnWatchError(const char *operation, int err) {
+  if (closed_) return;
+  StopWatching();
+  ReportError(operation, err);
 }
 
-void Pump::OnTimer(uv_timer_t *handle) { OnMore(&static_cast<Pump *>(handle->data)->more_); }
+void Pump::OnReadable() {
+  if (closed_) return;
+  // Woken by the program: records are flowing again, so the timer bounds
+  // their latency until a tick finds the ring empty.
+  if (idle_ && !paused_) StartTimer();
+  OnTick();
+}
 
-void Pump::OnMore(uv_timer_t *handle) {
-  auto *self = static_cast<Pump *>(handle->data);
-  if (self->closed_ || self->paused_) return;
+void Pump::OnTick() {
+  if (closed_ || paused_) return;
   // One scope for the whole callback, the catch below included: when a
   // worker is torn down, Node runs its loop once before the cleanup hooks,
   // JS can no longer run, and creating the batch Buffer throws; turning that
   // error into a value needs a scope too (without one V8 aborts the process).
   napi_handle_scope scope;
-  if (napi_open_handle_scope(self->env_, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
   bool more = false;
   try {
-    more = self->DrainBatch(Mode::FromLoop);
+    more = DrainBatch(Mode::FromLoop);
   } catch (const Napi::Error &error) {
     // Listeners' exceptions are handled in CallFromLoop; this is allocation
     // failure or teardown, and a C++ exception must not unwind into libuv.
-    napi_fatal_exception(self->env_, error.Value());
+    napi_fatal_exception(env_, error.Value());
   }
-  napi_close_handle_scope(self->env_, scope);
+  napi_close_handle_scope(env_, scope);
   // A listener may have paused or closed the tracer; a full batch means more
   // is waiting, taken on the next loop turn so I/O is not starved.
-  if (self->closed_ || self->paused_) return;
+  if (closed_ || paused_) return;
   if (more)
-    uv_timer_start(&self->more_, OnMore, 0, 0);
-  else if (self->records_ == 0)
-    self->GoIdle();
+    watch_->Soon();
+  else if (records_ == 0)
+    GoIdle();
 }
 
 void Pump::GoIdle() {
@@ -243,17 +239,17 @@ void Pump::GoIdle() {
   if (closed_ || paused_) return;
   if (more || records_ > 0) {
     __atomic_store_n(&loaded_.skel->bss->consumer_idle, 0, __ATOMIC_RELAXED);
-    if (more) uv_timer_start(&more_, OnMore, 0, 0);
+    if (more) watch_->Soon();
     return;
   }
   // Idle: no timer until the program wakes us through the epoll fd.
-  uv_timer_stop(&timer_);
+  watch_->Tick(false);
   idle_ = true;
 }
 
 void Pump::StartTimer() {
   idle_ = false;
-  uv_timer_start(&timer_, OnTimer, options_.drain_interval_ms, options_.drain_interval_ms);
+  watch_->Tick(true);
 }
 
 void Pump::Close() {
@@ -297,23 +293,7 @@ void Pump::Shutdown() {
   on_error_.Reset();
   if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
   async_context_ = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t *>(&poll_), OnHandleClosed);
-  uv_close(reinterpret_cast<uv_handle_t *>(&timer_), OnHandleClosed);
-  uv_close(reinterpret_cast<uv_handle_t *>(&more_), OnHandleClosed);
-}
-
-void Pump::OnHandleClosed(uv_handle_t *handle) {
-  auto *self = static_cast<Pump *>(handle->data);
-  if (--self->open_handles_ > 0) return;
-  // Removing the hook also tells Node an in-progress async cleanup is done.
-  if (self->cleanup_hook_ != nullptr) napi_remove_async_cleanup_hook(self->cleanup_hook_);
-  delete self;
-}
-
-void Pump::OnEnvCleanup(napi_async_cleanup_hook_handle, void *arg) {
-  // The environment (main thread at exit, or a worker) is going away and JS
-  // never called close(): detach and free without calling back into JS.
-  static_cast<Pump *>(arg)->Shutdown();
+  watch_->Close();  // last: it may free this
 }
 
 }  // namespace exec_tracer

@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: MIT
 //
-// The pump: moves records from the BPF ring buffer to JavaScript in batches.
-// It lives on the Node event loop of the environment that created it: a
-// uv_poll on the ring buffer's epoll fd, woken by the program only past the
-// fill threshold or for the first record after the pump went idle, plus a
-// repeating timer that bounds latency while records flow and stops when a
-// tick finds the ring empty (an idle tracer makes no wakeups). No thread, no
-// mutex. It owns the loaded BPF objects and frees them
-// on close(), on the environment's teardown, or when its JS object is
-// collected, whichever comes first.
+// The pump: moves records from the BPF ring buffer to JavaScript in batches,
+// on the JS thread of the environment that created it. It is woken (see
+// ring_watch.h) through the ring buffer's epoll fd, which the program makes
+// readable only past the fill threshold or for the first record after the
+// pump went idle, and by a repeating tick that bounds latency while records
+// flow and stops when a tick finds the ring empty (an idle tracer makes no
+// wakeups). It owns the loaded BPF objects and frees them on close(), on the
+// environment's teardown, or when its JS object is collected, whichever
+// comes first.
 #pragma once
 
 #include <napi.h>
-#include <uv.h>
-
 #include <cstdint>
 #include <vector>
 
@@ -27,7 +25,11 @@ namespace exec_tracer {
 struct PumpOptions {
   uint32_t drain_interval_ms = 10;
   uint32_t batch_bytes = 256 * 1024;
+  // Watch the ring from a thread instead of the loop (ring_watch.h).
+  bool thread = false;
 };
+
+class RingWatch;
 
 class Pump {
  public:
@@ -38,7 +40,8 @@ class Pump {
   // `*owner` is cleared when the pump shuts down, whoever triggers it.
   void SetOwner(Pump **owner) { owner_ = owner; }
   // Starts polling; `on_batch(buffer, droppedTotal)` is called per batch,
-  // `on_error(error)` if the ring cannot be read.
+  // `on_error(error)` if the ring cannot be read. Throws a NativeError if
+  // the watch cannot start.
   void Start(Napi::Function on_batch, Napi::Function on_error);
   void Pause();
   void Resume();
@@ -59,10 +62,21 @@ class Pump {
   // Called from the ring buffer's sample callback.
   int OnSample(const void *data, size_t size);
 
+  // From the watch, on the JS thread: the ring's epoll fd is readable; a
+  // tick (or the turn after a full batch) came; watching failed.
+  void OnReadable();
+  void OnTick();
+  void OnWatchError(const char *operation, int err);
+  // The watch has let go of everything: the pump can be freed.
+  void OnWatchClosed() { delete this; }
+  // The environment (main thread at exit, or a worker) is going away and JS
+  // never called close(): detach and free without calling back into JS.
+  void OnEnvCleanup() { Shutdown(); }
+
  private:
   Pump(Napi::Env env, Loaded loaded, const PumpOptions &options);
-  ~Pump() = default;
-  void InitHandles();
+  ~Pump();
+  void InitAsyncContext();
 
   enum class Mode { FromLoop, Synchronous };
   // Drains one capped batch and hands it over. Returns true if more records
@@ -73,17 +87,12 @@ class Pump {
   // The ring was found empty: stop the timer until the program wakes us.
   void GoIdle();
   void StartTimer();
-  // Frees the kernel objects and closes the handles; `this` is deleted once
-  // libuv has closed them. Calls no JS.
+  // Frees the kernel objects and closes the watch; `this` is deleted once
+  // the watch has let go (maybe at once). Calls no JS.
   void Shutdown();
   void ReportError(const char *operation, int err);
   void CallFromLoop(const Napi::FunctionReference &fn, size_t argc, const napi_value *argv);
 
-  static void OnPoll(uv_poll_t *handle, int status, int events);
-  static void OnTimer(uv_timer_t *handle);
-  static void OnMore(uv_timer_t *handle);
-  static void OnHandleClosed(uv_handle_t *handle);
-  static void OnEnvCleanup(napi_async_cleanup_hook_handle handle, void *arg);
 
   napi_env env_;
   Loaded loaded_;
@@ -91,11 +100,7 @@ class Pump {
   Pump **owner_ = nullptr;
   uint64_t *filtered_sink_ = nullptr;
   PumpOptions options_;
-  uv_poll_t poll_;
-  uv_timer_t timer_;
-  uv_timer_t more_;
-  int open_handles_ = 0;
-  napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
+  RingWatch *watch_ = nullptr;
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference on_error_;
   napi_async_context async_context_ = nullptr;

@@ -8,6 +8,9 @@
 /** How the kernel program is attached. */
 export type AttachMode = 'auto' | 'tp_btf' | 'tracepoint';
 
+/** What wakes the native pump: NativeOpenOptions.pump. */
+export type PumpKind = 'loop' | 'thread';
+
 /** Options handed to the addon, already validated and defaulted by lib/. */
 export interface NativeOpenOptions {
   /** argv bytes copied per exec (the rest is counted, not copied). */
@@ -24,6 +27,14 @@ export interface NativeOpenOptions {
   drainIntervalMs: number;
   /** Most bytes of records handed to JS in one batch. */
   batchBytes: number;
+  /**
+   * What wakes the pump (native/ring_watch.h). 'loop': a uv_poll and timers
+   * on the environment's libuv loop, no thread. 'thread': a thread waiting on
+   * the ring that asks the JS thread to drain through a thread-safe function,
+   * for runtimes without libuv's uv_poll and uv_timer (Bun). The ring is
+   * consumed on the JS thread either way.
+   */
+  pump: PumpKind;
   attach: AttachMode;
   /** Bits of `RecordLayout.context`: the parts of the context to collect. */
   context: number;

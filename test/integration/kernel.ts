@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSyn
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { NativeBinding } from '../../types/binding.js';
-import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
+import { ExecTracer, type ExecEvent, type ExecTracerDeps, type ExecTracerOptions } from '../../lib/index.js';
+import { pumpDeps } from '../helpers/pump.js';
 
 import { root } from '../helpers/process.js';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
@@ -203,8 +204,9 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
 export async function traceDuring(
   body: () => Promise<void>,
   options: ExecTracerOptions = {},
+  deps: ExecTracerDeps = pumpDeps(),
 ): Promise<{ events: ExecEvent[]; tracer: ExecTracer }> {
-  const tracer = new ExecTracer(options);
+  const tracer = new ExecTracer(options, deps);
   const events: ExecEvent[] = [];
   tracer.on('exec', (event: ExecEvent) => events.push(event));
   await tracer.start();

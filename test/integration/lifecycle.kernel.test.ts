@@ -8,6 +8,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { tsEntryArgs } from '../helpers/ts-entry.js';
+import { pumpDeps } from '../helpers/pump.js';
 import {
   child, eventually, kernel, kernelObjects, openFds, ownCgroup, settledKernelObjects, ourPrograms, PROGRAMS_PER_TRACER, LINKS_PER_TRACER, patience, root, run, scaled, startChild, uniqueTag,
 } from './kernel.js';
@@ -16,14 +17,14 @@ describe.skipIf(!kernel)('kernel object lifecycle', () => {
   const cycles = scaled(100, 10);
   it(`returns file descriptors and kernel objects to baseline after ${cycles} start/stop cycles`, async () => {
     // The first cycle warms up lazily opened fds (the addon itself, the loader's thread pool, ...).
-    const warm = new ExecTracer({});
+    const warm = new ExecTracer({}, pumpDeps());
     await warm.start();
     await warm.stop();
     const fds = openFds();
     const objects = await settledKernelObjects();
 
     for (let i = 0; i < cycles; i++) {
-      const tracer = new ExecTracer({});
+      const tracer = new ExecTracer({}, pumpDeps());
       await tracer.start();
       if (i === 0) {
         const during = kernelObjects();

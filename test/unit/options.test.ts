@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { LAYOUT } from '../../lib/layout.js';
-import { nativeOptions, resolveOptions } from '../../lib/options.js';
+import { nativeOptions, pumpKind, resolveOptions } from '../../lib/options.js';
 import { MockBinding } from '../helpers/mock-binding.js';
 
 const make = (options: unknown) => () => new ExecTracer(options as never, { binding: new MockBinding() });
@@ -53,10 +53,16 @@ describe('options', () => {
   it('asks the kernel for a wakeup past a quarter of the ring, or per record at maxLatencyMs 0', () => {
     expect(nativeOptions(resolveOptions({}))).toEqual({
       argvLimit: 8192, ringBufferSize: 2097152, wakeupBytes: 524288, drainIntervalMs: 10,
-      batchBytes: 262144, attach: 'auto', context: 31, env: false, envLimit: 0, exits: true, forks: false, failedExecs: false, seed: false,
+      batchBytes: 262144, pump: 'loop', attach: 'auto', context: 31, env: false, envLimit: 0, exits: true, forks: false, failedExecs: false, seed: false,
     });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0 }))).toMatchObject({ wakeupBytes: 0, drainIntervalMs: 100 });
     expect(nativeOptions(resolveOptions({ maxLatencyMs: 0.4 }))).toMatchObject({ drainIntervalMs: 1 });
+  });
+
+  it('has the pump wait on a thread under Bun, which has no libuv poll or timer, and on the loop elsewhere', () => {
+    expect(pumpKind({ ...process.versions, bun: '1.4.5' })).toBe('thread');
+    expect(pumpKind({ ...process.versions })).toBe('loop');
+    expect(pumpKind({ ...process.versions, deno: '2.5.0' })).toBe('loop');
   });
 
   it('takes context as a boolean or as an object of parts, the missing ones on', () => {
