@@ -5,6 +5,8 @@
 // package runs under a real Bun (npm's `bun` package, installed once into
 // deps/bun/) and traces one exec; before the thread pump, start() aborted
 // the process (panic: unsupported uv function: uv_poll_init, exit 134).
+// On the host only, not a *.kernel.test.ts: the kernel matrix's guests
+// cannot install Bun, and the thread pump is the same code there.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
