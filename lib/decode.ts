@@ -9,7 +9,7 @@ import { ExecFailed } from './exec-failed-event.js';
 import { Exit } from './exit-event.js';
 import { Fork } from './fork-event.js';
 import type { Redactor } from './redact.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 import type { Processes } from './process-table.js';
 
 const H = LAYOUT.header;

@@ -14,7 +14,7 @@ import { containerIdFromCgroup } from './container.js';
 import type { Clock } from './decode.js';
 import type { Redactor } from './redact.js';
 import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text, wallClock } from './fields.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 
 const X = LAYOUT.exec;
 const F = LAYOUT.flags;

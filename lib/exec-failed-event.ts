@@ -6,7 +6,7 @@ import type { ExecFailedEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
 import type { Redactor } from './redact.js';
 import { ProcessRecord, boundedBuffers, boundedStrings, errnoName, stringBounds } from './fields.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 
 const X = LAYOUT.execFailed;
 const H = LAYOUT.header;

@@ -4,7 +4,7 @@
 import type { ExitEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
 import { FixedRecord, signalName, u64Text } from './fields.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 
 const X = LAYOUT.exit;
 

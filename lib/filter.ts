@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import type { NativeFilter, RecordLayout } from '../types/binding.js';
 import type { ExecFilter, ExecFilterKeys } from '../types/index.js';
 import { ExecTracerError } from './errors.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 import { show } from './show.js';
 
 /**

@@ -4,7 +4,7 @@
 import type { ForkEvent } from '../types/index.js';
 import type { Clock } from './decode.js';
 import { ProcessRecord } from './fields.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 
 const X = LAYOUT.fork;
 

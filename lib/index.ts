@@ -9,7 +9,7 @@ export { escapeArgForTerminal, escapeForTerminal, escapeBytesForTerminal } from 
 export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions, type Clock } from './decode.js';
 export { containerIdFromCgroup } from './container.js';
 export { DEFAULT_REDACTIONS } from './redact.js';
-export { LAYOUT } from './layout.js';
+export { LAYOUT } from './records/layout.js';
 export type {
   ExecEvent,
   ExitEvent,

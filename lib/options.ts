@@ -4,7 +4,7 @@
 import type { NativeFilter, NativeOpenOptions, PumpKind, RecordLayout } from '../types/binding.js';
 import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
 import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 import { DEFAULT_REDACTIONS, Redactor } from './redact.js';
 import { show } from './show.js';
 

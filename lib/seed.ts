@@ -6,7 +6,7 @@
 // equal what later exec, exit and fork events carry.
 import { boundedBuffers, boundedStrings, readComm, stringBounds } from './fields.js';
 import type { Redactor } from './redact.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 import type { SeedTask } from './process-table.js';
 
 const T = LAYOUT.task;

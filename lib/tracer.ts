@@ -17,7 +17,7 @@ import { loadBinding } from './binding.js';
 import { decodeRecords, envNameSet, type Clock } from './decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { compileFilter, validateFilter, type ValidFilter } from './filter.js';
-import { LAYOUT } from './layout.js';
+import { LAYOUT } from './records/layout.js';
 import {
   checkRingPageSize, nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions,
 } from './options.js';

@@ -2,7 +2,7 @@
 //
 // The TypeScript mirror of bpf/exec_tracer.h. A real-kernel test checks it
 // against the offsets the addon takes with offsetof() from that header.
-import type { RecordLayout } from '../types/binding.js';
+import type { RecordLayout } from '../../types/binding.js';
 
 /** Byte offsets of the ring-buffer records, as laid out by bpf/exec_tracer.h. */
 export const LAYOUT: RecordLayout = {

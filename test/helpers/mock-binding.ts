@@ -11,7 +11,7 @@ import type {
   NativeTracer,
   NativeFilter,
 } from '../../types/binding.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 
 export interface ExecRecordFields {
   pid: number;

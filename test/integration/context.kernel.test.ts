@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, ExecTracerOptions } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { fixture, kernel, run, traceDuring as trace, uniqueTag } from './kernel.js';
 
 /** The events of the execs `body` makes (and of every other exec meanwhile). */

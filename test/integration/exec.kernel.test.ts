@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { pumpDeps } from '../helpers/pump.js';
 import { fixture, kernel, realBinding, run, scaled, traceDuring, uniqueTag } from './kernel.js';
 

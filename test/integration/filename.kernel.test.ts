@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecFailedEvent } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { fixture, kernel, run, uniqueTag } from './kernel.js';
 
 /** The longest path exec takes: PATH_MAX (4096) less its NUL. */

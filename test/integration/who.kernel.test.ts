@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecEvent } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { kernel, run, traceDuring, uniqueTag } from './kernel.js';
 
 const TRUE = realpathSync('/bin/true');

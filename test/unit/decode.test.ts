@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../lib/decode.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { encodeExecRecord } from '../helpers/mock-binding.js';
 
 const clock = { epochOffsetNs: 1_700_000_000_000_000_000n };

@@ -12,7 +12,7 @@ import {
   type FilterHost,
   type ValidFilter,
 } from '../../lib/filter.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 
 const F = LAYOUT.filter;
 const IN = F.include;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecTracer, decodeBatch } from '../../lib/index.js';
 import { decodeRecords } from '../../lib/decode.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { resolveOptions } from '../../lib/options.js';
 import {
   MockBinding,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/layout.js';
+import { LAYOUT } from '../../lib/records/layout.js';
 import { nativeOptions, pumpKind, resolveOptions } from '../../lib/options.js';
 import { MockBinding } from '../helpers/mock-binding.js';
 
