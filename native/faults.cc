@@ -20,7 +20,7 @@
 namespace exec_tracer {
 namespace {
 
-const char *const kNames[] = {"open", "load", "attach", "seed", "ringbuf", "bpf", "epoll", "mmap"};
+const char *const kNames[] = {"open", "load", "attach", "seed", "ringbuf", "bpf", "epoll", "mmap", "fd"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(FaultPoint::Count),
               "a name for every fault point");
 
@@ -122,9 +122,12 @@ void *__real_mmap64(void *addr, size_t length, int prot, int flags, int fd, off6
 long __wrap_syscall(long number, ...) {
   // A variadic call carries no count, and reading past the arguments passed
   // is undefined (ASan catches it), so take exactly what each system call
-  // libbpf and the addon make through syscall() has: bpf and membarrier 3,
-  // perf_event_open 5.
-  int count = number == __NR_perf_event_open ? 5 : number == __NR_bpf || number == __NR_membarrier ? 3 : -1;
+  // libbpf and the addon make through syscall() has: bpf, membarrier and
+  // dup3 3, memfd_create 2, perf_event_open 5.
+  int count = number == __NR_perf_event_open                                      ? 5
+              : number == __NR_bpf || number == __NR_membarrier || number == __NR_dup3 ? 3
+              : number == __NR_memfd_create                                       ? 2
+                                                                                  : -1;
   if (count < 0) {
     fprintf(stderr, "exec-tracer faults: syscall(%ld) is not known to the wrapper (native/faults.cc)\n", number);
     abort();
@@ -134,8 +137,9 @@ long __wrap_syscall(long number, ...) {
   long a[5] = {};
   for (int i = 0; i < count; i++) a[i] = va_arg(args, long);
   va_end(args);
-  if (number == __NR_bpf) {
-    if (int err = exec_tracer::Fault(exec_tracer::FaultPoint::Bpf)) {
+  if (number == __NR_bpf || number == __NR_memfd_create || number == __NR_dup3) {
+    auto point = number == __NR_bpf ? exec_tracer::FaultPoint::Bpf : exec_tracer::FaultPoint::Fd;
+    if (int err = exec_tracer::Fault(point)) {
       errno = err;
       return -1;
     }

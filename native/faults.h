@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Test-only fault injection: each call the addon makes into libbpf, and each
-// system call libbpf makes for it (bpf, epoll, mmap), can be made to fail
+// system call libbpf makes for it (bpf, epoll, mmap, memfd_create, dup3), can be made to fail
 // once, so the tests can walk every failure path and check that each gives a
 // typed error and leaves nothing behind (test/check/faults.kernel.test.ts).
 //
@@ -22,6 +22,8 @@ enum class FaultPoint {
   Bpf,      // the bpf(2) system call, whatever libbpf or the filter asks of it
   Epoll,    // epoll_create1 and epoll_ctl (the ring buffer's epoll fd)
   Mmap,     // mmap: the skeleton's global data, the ring buffer's pages
+  Fd,       // memfd_create and dup3: the placeholder fd libbpf (>= 1.4) opens for
+            // each map at open, and moves the created map onto at load
   Count,
 };
 

@@ -3,9 +3,12 @@
 #
 # Puts the C sources of the libraries the addon embeds under DEST/ so CMake
 # can compile them with -fPIC into the addon:
-#   libbpf   (1.1.2)  the BPF loader
-#   elfutils (0.188)  libelf, which libbpf parses BPF objects with
-#   zlib     (1.2.13) used by libelf and by libbpf (/proc/config.gz)
+#   libbpf   (1.5.0, trixie)    the BPF loader
+#   elfutils (0.188, bookworm)  libelf, which libbpf parses BPF objects with
+#   zlib     (1.2.13, bookworm) used by libelf and by libbpf (/proc/config.gz)
+# libbpf is the newest Debian serves (trixie's): newer libbpf keeps up with
+# the kernel's BPF features and explains more of what goes wrong. libelf and
+# zlib only have to be what libbpf needs; 1.5.0 builds against bookworm's.
 # Debian's .a files are not position-independent and cannot go into a shared
 # object (every .node is one); linking the .so files would make users install
 # libbpf1 and libelf1, which minimal images have only if something pulls them in.
@@ -25,30 +28,37 @@ set -euo pipefail
 dest=${1:?usage: fetch-debian-sources.sh DEST PACKAGE...}
 shift
 [ $# -gt 0 ] || { echo "usage: fetch-debian-sources.sh DEST PACKAGE..." >&2; exit 2; }
-suite=${EXEC_TRACER_DEBIAN_SUITE:-bookworm}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
-# The file that proves an unpacked tree is whole, per package.
-marker() {
+# Per package: the Debian suite it comes from, the oldest upstream version
+# that will do, and the file that proves an unpacked tree is whole. A tree
+# older than that (an earlier build's, in a reused deps/) is not used: the
+# package is fetched again.
+source_of() {
   case "$1" in
-    libbpf) echo src/libbpf.c ;;
-    elfutils) echo libelf/elf_begin.c ;;
-    zlib) echo inflate.c ;;
+    libbpf) echo "trixie 1.5.0 src/libbpf.c" ;;
+    elfutils) echo "bookworm 0.188 libelf/elf_begin.c" ;;
+    zlib) echo "bookworm 1.2.13 inflate.c" ;;
     *) echo "fetch-debian-sources: no known layout for package '$1'" >&2; exit 2 ;;
   esac
 }
 
-# Prints the unpacked tree of package $1 under $dest, if there is one.
+# Prints the newest whole, recent enough unpacked tree of package $1 under $dest.
 unpacked() {
-  local m dir
-  m=$(marker "$1")
-  for dir in $(find "$dest" -mindepth 1 -maxdepth 1 -type d -name "$1-*" | sort -r); do
-    if [ -f "$dir/$m" ]; then echo "$dir"; return 0; fi
+  local suite minimum marker dir version
+  read -r suite minimum marker < <(source_of "$1")
+  for dir in $(find "$dest" -mindepth 1 -maxdepth 1 -type d -name "$1-*" | sort -rV); do
+    version=${dir##*/"$1"-}
+    [ -f "$dir/$marker" ] || continue
+    [ "$(printf '%s\n%s\n' "$minimum" "$version" | sort -V | head -n 1)" = "$minimum" ] || continue
+    echo "$dir"
+    return 0
   done
   return 1
 }
 
+for pkg in "$@"; do source_of "$pkg" >/dev/null; done
 missing=()
 for pkg in "$@"; do
   unpacked "$pkg" >/dev/null || missing+=("$pkg")
@@ -63,14 +73,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   trap 'rm -rf "$work"' EXIT
   # shellcheck source=private-apt.sh
   . "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
-  private_apt "$work" deb-src "$suite"
   mkdir -p "$work/download"
-  apt-get "${apt_opts[@]}" update >&2
-  (cd "$work/download" && apt-get "${apt_opts[@]}" source --download-only "${missing[@]}" >&2)
+  # One private apt setup per suite, each fetching its own packages.
+  for suite in $(for pkg in "${missing[@]}"; do source_of "$pkg" | cut -d' ' -f1; done | sort -u); do
+    wanted=()
+    for pkg in "${missing[@]}"; do
+      if [ "$(source_of "$pkg" | cut -d' ' -f1)" = "$suite" ]; then wanted+=("$pkg"); fi
+    done
+    private_apt "$work/$suite" deb-src "$suite"
+    apt-get "${apt_opts[@]}" update >&2
+    (cd "$work/download" && apt-get "${apt_opts[@]}" source --download-only "${wanted[@]}" >&2)
+  done
   for pkg in "${missing[@]}"; do
     orig=$(ls "$work"/download/"${pkg}"_*.orig.tar.* | grep -v '\.asc$' | head -n 1)
     tar -xf "$orig" -C "$dest"
-    unpacked "$pkg" >/dev/null || { echo "fetch-debian-sources: unexpected layout in $orig" >&2; exit 1; }
+    unpacked "$pkg" >/dev/null || { echo "fetch-debian-sources: $orig is not a whole $pkg >= $(source_of "$pkg" | cut -d' ' -f2)" >&2; exit 1; }
   done
 fi
 

@@ -354,7 +354,7 @@ export interface NativeBinding {
  * failure paths (native/faults.h). Process-wide; one fault armed at a time.
  */
 export interface NativeFaults {
-  /** 'open', 'load', 'attach', 'seed', 'ringbuf' (calls into libbpf); 'bpf', 'epoll', 'mmap' (system calls libbpf makes). */
+  /** 'open', 'load', 'attach', 'seed', 'ringbuf' (calls into libbpf); 'bpf', 'epoll', 'mmap', 'fd' (system calls libbpf makes; 'fd' is memfd_create and dup3). */
   readonly points: readonly string[];
   /** The `nth` call to `point` from now on fails with `errno`; every other call goes through. */
   arm(point: string, nth: number, errno: number): void;

@@ -48,7 +48,7 @@ const EVERYTHING: ExecTracerOptions = {
   filter: { descendantsOf: [process.pid] },
 };
 
-/** What this process holds of the kernel's: BPF, BTF, perf and epoll fds (with the object's id), mappings of BPF maps. */
+/** What this process holds of the kernel's: BPF, BTF, perf and epoll fds (with the object's id), libbpf's placeholder memfds, mappings of BPF maps. */
 function held(): string[] {
   const out: string[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
@@ -60,7 +60,7 @@ function held(): string[] {
     } catch {
       continue; // readdir's own fd, closed by now
     }
-    if (!/^anon_inode:(bpf|btf|\[perf_event\]|\[eventpoll\])/.test(target)) continue;
+    if (!/^(anon_inode:(bpf|btf|\[perf_event\]|\[eventpoll\])|\/memfd:libbpf)/.test(target)) continue;
     const id = /^(map_id|prog_id|link_id|btf_id):\s*(\d+)$/m.exec(info);
     out.push(`fd ${fd} ${target}${id ? ` ${id[1]} ${id[2]}` : ''}`);
   }
@@ -202,7 +202,7 @@ async function startFaults(before: Baseline) {
     for (let nth = 1; nth <= (calls[point] ?? 0); nth++) runs.push([point, nth, ENOMEM]);
     // The addon's own calls also with EPERM, which must come out as EPERM
     // (and stops the fallback to the classic tracepoint).
-    if (!['bpf', 'epoll', 'mmap'].includes(point)) for (let nth = 1; nth <= (calls[point] ?? 0); nth++) runs.push([point, nth, EPERM]);
+    if (!['bpf', 'epoll', 'mmap', 'fd'].includes(point)) for (let nth = 1; nth <= (calls[point] ?? 0); nth++) runs.push([point, nth, EPERM]);
   }
   let errors = 0;
   const recovered: string[] = [];

@@ -78,7 +78,7 @@ describe.skipIf(!kernel)('the check build, with LeakSanitizer on', () => {
     // fatal (libbpf gets over some bpf() calls: a feature probe, BTF, map
     // creation retried without BTF, a load repeated for its log, an
     // optional map binding; those tracers were checked to work).
-    for (const point of ['open', 'load', 'attach', 'seed', 'ringbuf', 'bpf', 'epoll', 'mmap']) expect(start.calls[point]).toBeGreaterThan(0);
+    for (const point of ['open', 'load', 'attach', 'seed', 'ringbuf', 'bpf', 'epoll', 'mmap', 'fd']) expect(start.calls[point]).toBeGreaterThan(0);
     expect(start.errors).toBeGreaterThan(start.runs / 2);
     expect(filter.errors).toBeGreaterThan(filter.runs / 2);
     console.log(
