@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../lib/index.js';
-import { signalName } from '../../lib/fields.js';
+import { signalName } from '../../lib/records/fields.js';
 import { encodeExitRecord } from '../helpers/mock-binding.js';
 
 const clock = { epochOffsetNs: 0n };
