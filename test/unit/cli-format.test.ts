@@ -4,7 +4,7 @@ import { decodeBatch } from '../../lib/records/decode.js';
 import {
   colorAllowed, execLine, exitLine, formatArg, formatChain, formatDuration, headerLine, jsonLine, treeExitLine, treeLine,
   type LineStyle,
-} from '../../lib/cli/format.js';
+} from '../../cli/format.js';
 import type { ExecEvent, ExecFailedEvent, ExitEvent, ProcessInfo } from '../../lib/index.js';
 import { encodeExecFailedRecord, encodeExecRecord, encodeExitRecord } from '../helpers/mock-binding.js';
 
