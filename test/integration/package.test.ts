@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bareMachine, freshProject, packTarball, slow, traceOnce, which } from '../helpers/consumer.js';
 import { ALLOWED_NEEDED, beyondFloor, elfDemands } from '../helpers/elf.js';
-import { describeCommand } from './command.js';
+import { describeCommand } from './package-command.js';
 import { kernel, realBinding, root, uniqueTag } from './kernel.js';
 
 /** Why the arm64 prebuild cannot be built and run here, or undefined if it can. */
