@@ -4,9 +4,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // The example imports the package by name, as a user's program does;
-    // in tests that name means these sources (tsconfig.json "paths" does the
-    // same for the typecheck), not whatever dist/ was last built.
+    // The example and the command (cli/) import the package by name, as a
+    // user's program does; in tests that name means these sources
+    // (tsconfig.json "paths" does the same for the typecheck), not whatever
+    // dist/ was last built.
     alias: [{ find: /^exec-tracer$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) }],
   },
   test: {

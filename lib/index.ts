@@ -6,7 +6,8 @@
 export { ExecTracer, type ExecTracerEvents } from './tracer.js';
 export { ExecTracerError } from './errors.js';
 export { escapeArgForTerminal, escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
-export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions, type Clock } from './decode.js';
+export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions } from './records/decode.js';
+export type { Clock } from './records/clock.js';
 export { containerIdFromCgroup } from './container.js';
 export { DEFAULT_REDACTIONS } from './redact.js';
 export { LAYOUT } from './records/layout.js';

@@ -292,8 +292,8 @@ export function nativeOptions(
     argvLimit: o.argvLimit,
     ringBufferSize: o.ringBufferSize,
     // Waking the consumer per record costs ~20 µs of kernel time per exec on
-    // these machines; past a quarter full it is worth it, below it the timer
-    // drains (DESIGN.md: ~24 µs -> ~2 µs per exec in BPF).
+    // these machines (~24 µs -> ~2 µs per exec in BPF without it); past a
+    // quarter full it is worth it, below it the timer drains.
     wakeupBytes: lowLatency ? 0 : o.ringBufferSize / 4,
     drainIntervalMs: lowLatency ? SAFETY_DRAIN_MS : Math.max(1, Math.round(o.maxLatencyMs)),
     batchBytes: BATCH_BYTES,

@@ -5,22 +5,9 @@
 // ring's order. Processes are told apart by processId, never by pid alone:
 // a pid is reused as soon as its process is reaped.
 import type { ExecEvent, ExitEvent, ForkEvent, ProcessInfo, ProcessTable } from '../types/index.js';
-import { imageId, processId, wallClock } from './fields.js';
-
-/** One task of the seed: a process that was alive when the tracer started. */
-export interface SeedTask {
-  pid: number;
-  ppid: number;
-  startBootNs: bigint;
-  parentStartBootNs: bigint;
-  execSeq: bigint;
-  comm: string;
-  uid: number;
-  kernelThread: boolean;
-  /** undefined when /proc could not be read (stored as []). */
-  argv: string[] | undefined;
-  exe: string | undefined;
-}
+import { wallClock, type Clock } from './records/clock.js';
+import { imageId, processId } from './records/fields.js';
+import type { SeedTask } from './records/seed.js';
 
 /** What the table reads of an exec event ('' for `exe`, the exec's context off, is stored as undefined). */
 export type ExecLike = Pick<
@@ -125,7 +112,7 @@ export interface ProcessesOptions {
   /** At most this many exited processes are kept (the oldest go first). @default 16384 */
   maxExited?: number;
   /** The tracer's clock; its offset may be set after the table is made. */
-  clock: { readonly epochOffsetNs: bigint };
+  clock: Readonly<Clock>;
   /** Time in ms. @default Date.now */
   now?: () => number;
 }
@@ -133,7 +120,7 @@ export interface ProcessesOptions {
 /** The process table: every live process by pid, and recently exited ones by processId. */
 export class Processes implements ProcessTable {
   /** The clock start times are read with. */
-  readonly clock: { readonly epochOffsetNs: bigint };
+  readonly clock: Readonly<Clock>;
   readonly #graceMs: number;
   readonly #maxExited: number;
   readonly #now: () => number;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
-// Secrets in command lines and environments (issue 16: options.redact).
-// lib/options.ts compiles the option into a Redactor; the decoder applies it
-// to argv and env as events are read, and lib/seed.ts to the seeded table.
+// Secrets in command lines and environments (options.redact).
+// lib/options.ts compiles the option into a Redactor; the records apply it
+// to argv and env as events are read, and lib/records/seed.ts to the seeded
+// table.
 import { isUtf8 } from 'node:buffer';
 
 // Each pattern runs over each argument (and each NAME=value entry of a

@@ -14,7 +14,8 @@ import type {
   ProcessTable,
 } from '../types/index.js';
 import { loadBinding } from './binding.js';
-import { decodeRecords, envNameSet, type Clock } from './decode.js';
+import type { Clock } from './records/clock.js';
+import { decodeRecords, envNameSet } from './records/decode.js';
 import { ExecTracerError, abortedError, closedError, fromNative } from './errors.js';
 import { compileFilter, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT } from './records/layout.js';
@@ -22,7 +23,7 @@ import {
   checkRingPageSize, nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions,
 } from './options.js';
 import { Processes } from './process-table.js';
-import { decodeSeed } from './seed.js';
+import { decodeSeed } from './records/seed.js';
 
 /** The events of an ExecTracer and their arguments. */
 export interface ExecTracerEvents {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
-// The check build's leak and fault tests (issue 16), run by `npm run
-// test:check`. Each runs test/check/driver.ts in a process of its own with
-// LeakSanitizer on (see there why), and passes only if that process ends by
-// itself with no finding from ASan, LeakSanitizer or UBSan and none of the
-// driver's own checks failed.
+// The check build's leak and fault tests, run by `npm run test:check`. Each
+// runs test/check/driver.ts in a process of its own with LeakSanitizer on
+// (see there why), and passes only if that process ends by itself with no
+// finding from ASan, LeakSanitizer or UBSan and none of the driver's own
+// checks failed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, ExecTracerOptions } from '../../lib/index.js';
 import { LAYOUT } from '../../lib/records/layout.js';
-import { fixture, kernel, run, traceDuring as trace, uniqueTag } from './kernel.js';
+import { fixture, kernel, run, traceDuring, uniqueTag } from './kernel.js';
 
 /** The events of the execs `body` makes (and of every other exec meanwhile). */
-async function traceDuring(body: () => Promise<void>, options: ExecTracerOptions = {}): Promise<ExecEvent[]> {
-  return (await trace(body, options)).events;
+async function execsDuring(body: () => Promise<void>, options: ExecTracerOptions = {}): Promise<ExecEvent[]> {
+  return (await traceDuring(body, options)).events;
 }
 
 /** Programs that exec the one under test, passing its arguments on. */
@@ -78,7 +78,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     execFileSync('mount', ['--bind', source, target]);
     mounts.push(target);
     const paths = fixture('exec-paths');
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok('/bin/sh', ['-c', 'exit 0', `${tag}-sh`]);
       await ok(join(target, 'true'), [`${tag}-bind`]);
       await ok('/usr/bin/../bin/./true', [`${tag}-dots`]);
@@ -117,7 +117,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     copyFileSync(TRUE, setuid);
     chmodSync(setuid, 0o4755);
     const paths = fixture('exec-paths');
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok(paths, ['memfd', '/bin/true', `${tag}-memfd`]);
       await ok(paths, ['unlinked', '/bin/true', copy, `${tag}-deleted`]);
       await ok(setuid, [`${tag}-setuid`]);
@@ -151,7 +151,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     // Written through the overlay, as a process in a container writes it.
     copyFileSync(TRUE, join(merged!, 'written'));
     chmodSync(join(merged!, 'written'), 0o755);
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok(join(merged!, 'from-image'), [`${tag}-lower`]);
       await ok(join(merged!, 'written'), [`${tag}-upper`]);
     });
@@ -174,7 +174,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     writeFileSync(outer, `#!${inner}\n`);
     chmodSync(inner, 0o755);
     chmodSync(outer, 0o755);
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok(inner, [`${tag}-plain`]);
       await ok(outer, [`${tag}-nested`]);
       await ok('/bin/true', [`${tag}-elf`]);
@@ -217,7 +217,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     const longName = 'l'.repeat(240);
     const longPath = join(longBase, ...Array.from({ length: 20 }, () => longName));
     const paths = fixture('exec-paths');
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok('/bin/true', [`${tag}-deep`], { cwd: deep });
       await ok(paths, ['chdirhex', oddPath.toString('hex'), '/bin/true', `${tag}-odd`]);
       await ok('/bin/true', [`${tag}-too-deep`], { cwd: tooDeep });
@@ -264,7 +264,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
       .map((name) => `mount --rbind /${name} ${newRoot}/${name}`)
       .join(' && ');
     const privateTmpfs = dir('private-tmpfs');
-    const events = await traceDuring(async () => {
+    const events = await execsDuring(async () => {
       await ok('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
         `${binds} && chroot ${newRoot} /bin/sh -c 'cd /work/here && /usr/bin/true ${tag}-chroot'`]);
       await ok('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
@@ -292,7 +292,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
 
   it('leaves out exactly the parts options.context turns off', async () => {
     const tag = uniqueTag('off');
-    const run1 = await traceDuring(async () => ok('/bin/true', [tag], { cwd: '/' }), { context: false });
+    const run1 = await execsDuring(async () => ok('/bin/true', [tag], { cwd: '/' }), { context: false });
     const none = only(run1, tag);
     expect([none.exe, none.cwd, none.interpreter, none.exeInode, none.exeMode, none.exeDevice]).toEqual([
       '', '', undefined, 0n, 0, 0,
@@ -300,7 +300,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     expect(none.rawExe.length + none.rawCwd.length).toBe(0);
     expect(none.argv).toEqual(['/bin/true', tag]);
 
-    const run2 = await traceDuring(async () => ok('/bin/true', [tag], { cwd: '/' }), { context: { cwd: false } });
+    const run2 = await execsDuring(async () => ok('/bin/true', [tag], { cwd: '/' }), { context: { cwd: false } });
     const noCwd = only(run2, tag);
     expect(noCwd.cwd).toBe('');
     expect(noCwd.exe).toBe(TRUE);

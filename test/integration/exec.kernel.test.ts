@@ -137,7 +137,7 @@ describe.skipIf(!kernel)('the real kernel', () => {
       let out!: Awaited<ReturnType<typeof run>>;
       const { events, tracer } = await traceDuring(async () => {
         out = await run(storm, ['4', String(perSpawner), tag]);
-      }, {}, pumpDeps(pump));
+      }, {}, { deps: pumpDeps(pump) });
       expect(out.stdout).toContain(`spawned=${total} failed=0`);
       const seen = new Map<string, number>();
       for (const e of events) {

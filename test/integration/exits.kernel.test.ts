@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, ExitEvent, ForkEvent } from '../../lib/index.js';
-import { ExecTracer } from '../../lib/index.js';
-import { fixture, kernel, patience, realBinding, run, uniqueTag } from './kernel.js';
+import { fixture, kernel, patience, realBinding, run, traceDuring, uniqueTag } from './kernel.js';
 
 interface Seen {
   execs: ExecEvent[];
@@ -20,21 +19,11 @@ interface Seen {
   forks: ForkEvent[];
 }
 
-/** Traces while `body` runs, keeping every event of each kind. */
+/** Traces while `body` runs, keeping every event of each kind; none may be lost. */
 async function trace(body: () => Promise<void>, options: { exits?: boolean; forks?: boolean } = {}): Promise<Seen> {
-  const tracer = new ExecTracer(options);
-  const seen: Seen = { execs: [], exits: [], forks: [] };
-  tracer.on('exec', (e) => seen.execs.push(e));
-  tracer.on('exit', (e) => seen.exits.push(e));
-  tracer.on('fork', (e) => seen.forks.push(e));
-  await tracer.start();
-  try {
-    await body();
-  } finally {
-    await tracer.stop();
-  }
+  const { events: execs, exits, forks, tracer } = await traceDuring(body, options, { keep: ['exit', 'fork'] });
   expect(tracer.stats().lost).toBe(0);
-  return seen;
+  return { execs, exits, forks };
 }
 
 const exitsOf = (seen: Seen, pid: number) => seen.exits.filter((e) => e.pid === pid);

@@ -6,13 +6,13 @@
 // (unshare), and a tree of shells for descendantsOf, with a grandchild that
 // re-parents. Each case also runs an exec the filter must drop, so it can
 // fail.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExecTracer, type ExecEvent, type ExecFilter, type ExitEvent, type ExecTracerOptions } from '../../lib/index.js';
-import { eventually, kernel, ourPrograms, patience, run, scaled, startChild, uniqueTag } from './kernel.js';
+import { ExecTracer, type ExecEvent, type ExecFilter, type ExecTracerOptions } from '../../lib/index.js';
+import { cgroup2Mount, eventually, kernel, ourPrograms, patience, run, scaled, startChild, traceDuring, uniqueTag } from './kernel.js';
 
 const work = mkdtempSync(join(tmpdir(), 'et-filter-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,33 +31,15 @@ async function ok(file: string, args: string[]): Promise<void> {
   expect(result.code, `${file} ${args.join(' ')}: ${result.stderr}`).toBe(0);
 }
 
-/** Traces `body` with `options` and returns every event, by kind, plus the final stats. */
+/** traceDuring() with the options first (they are what each case varies), keeping exits, with the final stats. */
 async function traced(options: ExecTracerOptions, body: (tracer: ExecTracer) => Promise<void>) {
-  const tracer = new ExecTracer(options);
-  const execs: ExecEvent[] = [];
-  const exits: ExitEvent[] = [];
-  tracer.on('exec', (e) => execs.push(e));
-  tracer.on('exit', (e) => exits.push(e));
-  await tracer.start();
-  try {
-    await body(tracer);
-  } finally {
-    await tracer.stop();
-  }
+  const { events: execs, exits, tracer } = await traceDuring(body, options, { keep: ['exit'] });
   return { execs, exits, stats: tracer.stats(), tracer };
 }
 
 /** The tags (argv[1]) of the events that carry one starting with `tag`, sorted. */
 const tagsOf = (events: ExecEvent[], tag: string) =>
   events.map((e) => e.argv[1] ?? '').filter((a) => a.startsWith(tag)).sort();
-
-function cgroup2Mount(): string {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [mount, fs] = line.split(' - ');
-    if (fs?.split(' ')[0] === 'cgroup2') return mount!.split(' ')[4]!;
-  }
-  throw new Error('no cgroup2 mount in /proc/self/mountinfo');
-}
 
 describe.skipIf(!kernel)('in-kernel filters, on the real kernel', () => {
   it('keeps only the listed real uids, gids and effective uids', async () => {

@@ -8,7 +8,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSyn
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { NativeBinding } from '../../types/binding.js';
-import { ExecTracer, type ExecEvent, type ExecTracerDeps, type ExecTracerOptions } from '../../lib/index.js';
+import {
+  ExecTracer,
+  type ExecEvent,
+  type ExecTracerDeps,
+  type ExecTracerOptions,
+  type ExitEvent,
+  type ForkEvent,
+} from '../../lib/index.js';
 import { pumpDeps } from '../helpers/pump.js';
 
 import { root } from '../helpers/process.js';
@@ -190,6 +197,19 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/**
+ * Where the cgroup v2 hierarchy is mounted here, from mountinfo (never
+ * assumed). Read here, not with lib/filter.ts's reader, so that a test that
+ * makes cgroups does not lean on the code it tests.
+ */
+export function cgroup2Mount(): string {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [mount, fs] = line.split(' - ');
+    if (fs?.split(' ')[0] === 'cgroup2') return mount!.split(' ')[4]!;
+  }
+  throw new Error('no cgroup2 mount in /proc/self/mountinfo');
+}
+
 /** Polls `check` until it returns true; the kernel frees BPF objects after RCU grace periods. */
 export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -200,22 +220,41 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
   }
 }
 
-/** Traces while `body` runs; stop() delivers everything already written. */
+/** What traceDuring() kept, each kind in ring order, and its stopped tracer. */
+export interface Traced {
+  /** The exec events. */
+  events: ExecEvent[];
+  /** The exit events, if `keep` asked for them (else empty). */
+  exits: ExitEvent[];
+  /** The fork events, if `keep` asked for them (else empty). */
+  forks: ForkEvent[];
+  tracer: ExecTracer;
+}
+
+/**
+ * Traces while `body` runs, keeping the exec events and the kinds `keep`
+ * names; stop() delivers everything already written before this returns.
+ * Exits and forks are listened to only when asked: with an 'exit' listener
+ * the tracer builds an event of every exit instead of counting it, which a
+ * storm would feel.
+ */
 export async function traceDuring(
-  body: () => Promise<void>,
+  body: (tracer: ExecTracer) => Promise<unknown>,
   options: ExecTracerOptions = {},
-  deps: ExecTracerDeps = pumpDeps(),
-): Promise<{ events: ExecEvent[]; tracer: ExecTracer }> {
+  { deps = pumpDeps(), keep = [] }: { deps?: ExecTracerDeps; keep?: readonly ('exit' | 'fork')[] } = {},
+): Promise<Traced> {
   const tracer = new ExecTracer(options, deps);
-  const events: ExecEvent[] = [];
-  tracer.on('exec', (event: ExecEvent) => events.push(event));
+  const traced: Traced = { events: [], exits: [], forks: [], tracer };
+  tracer.on('exec', (event) => traced.events.push(event));
+  if (keep.includes('exit')) tracer.on('exit', (event) => traced.exits.push(event));
+  if (keep.includes('fork')) tracer.on('fork', (event) => traced.forks.push(event));
   await tracer.start();
   try {
-    await body();
+    await body(tracer);
   } finally {
     await tracer.stop();
   }
-  return { events, tracer };
+  return traced;
 }
 
 /** The tracing child process the lifecycle and filter suites drive (test/fixtures/trace-child.ts). */

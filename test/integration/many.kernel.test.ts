@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// Many tracers at once (issue 16): two in this process and one in each of
+// Many tracers at once: two in this process and one in each of
 // four worker threads, all started together. Each has its own programs,
 // ring and counters in the kernel, so each must see every exec of a storm
 // exactly once, keep exact counts of its own when another stops, and leave

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bareMachine, freshProject, packTarball, slow, traceOnce, which } from '../helpers/consumer.js';
 import { ALLOWED_NEEDED, beyondFloor, elfDemands } from '../helpers/elf.js';
-import { describeCommand } from './command.js';
+import { describeCommand } from './package-command.js';
 import { kernel, realBinding, root, uniqueTag } from './kernel.js';
 
 /** Why the arm64 prebuild cannot be built and run here, or undefined if it can. */
@@ -50,10 +50,10 @@ describe.skipIf(!kernel)('the packed package', () => {
     for (const arch of arches) expect(entries).toContain(`package/prebuilds/linux-${arch}/node.napi.glibc.node`);
     expect(entries).toContain('package/dist/lib/index.js');
     expect(entries).toContain('package/dist/lib/index.d.ts');
-    expect(entries).toContain('package/dist/lib/cli/main.js');
+    expect(entries).toContain('package/dist/cli/main.js');
     expect(entries).toContain('package/prebuilds/THIRD-PARTY-LICENSES.txt');
     const unexpected = entries.filter(
-      (entry) => !/^package\/(dist\/(lib|types)\/.+\.(js|d\.ts)|prebuilds\/(linux-(x64|arm64)\/node\.napi\.glibc\.node|THIRD-PARTY-LICENSES\.txt)|package\.json|README\.md|LICENSE)$/.test(entry),
+      (entry) => !/^package\/(dist\/(lib|types|cli)\/.+\.(js|d\.ts)|prebuilds\/(linux-(x64|arm64)\/node\.napi\.glibc\.node|THIRD-PARTY-LICENSES\.txt)|package\.json|README\.md|LICENSE)$/.test(entry),
     );
     expect(unexpected).toEqual([]);
     // No lifecycle script a consumer's package manager would run or flag.

@@ -5,21 +5,12 @@
 // hands to a child, each against what the test set up. The cgroup cases also
 // remove the process and its cgroup before the tracer reads the ring: the
 // path must come from the kernel at the exec, not from a look-up after it.
-import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBatch, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
 import { nativeOptions, resolveOptions } from '../../lib/options.js';
-import { kernel, realBinding, run, uniqueTag } from './kernel.js';
-
-/** Where the cgroup v2 hierarchy is mounted here, from mountinfo (never assumed). */
-function cgroup2Mount(): string {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [mount, fs] = line.split(' - ');
-    if (fs?.split(' ')[0] === 'cgroup2') return mount!.split(' ')[4]!;
-  }
-  throw new Error('no cgroup2 mount in /proc/self/mountinfo');
-}
+import { cgroup2Mount, kernel, realBinding, run, uniqueTag } from './kernel.js';
 
 /**
  * Traces `body` through the addon itself, with the ring paused: every record

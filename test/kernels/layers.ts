@@ -170,7 +170,7 @@ function filesBelow(dir: string): string[] {
  * The vitest config's two .ts names are rewritten to match, and checked.
  */
 function transpileTypeScript(project: string): void {
-  const trees = ['lib', 'types', 'test', 'examples'].map((t) => join(project, t));
+  const trees = ['lib', 'types', 'cli', 'test', 'examples'].map((t) => join(project, t));
   for (const file of trees.flatMap(filesBelow).filter((f) => f.endsWith('.ts'))) {
     const { code } = transformSync(readFileSync(file, 'utf8'), {
       loader: 'ts', format: 'esm', target: 'node20', sourcefile: relative(project, file),
@@ -206,7 +206,7 @@ function projectLayer(root: string, cache: string, arch: Arch, options: ProjectO
   const dir = stage(cache, `project-${arch}`);
   const project = join(dir, 'project');
   for (const file of ['package.json', 'tsconfig.json', 'vitest.config.ts']) cpSync(join(root, file), join(project, file));
-  for (const tree of ['lib', 'types', 'test', 'examples', 'dist']) cpSync(join(root, tree), join(project, tree), { recursive: true });
+  for (const tree of ['lib', 'types', 'cli', 'test', 'examples', 'dist']) cpSync(join(root, tree), join(project, tree), { recursive: true });
   mkdirSync(join(project, spec.addon, '..'), { recursive: true });
   copyFileSync(join(root, spec.addon), join(project, spec.addon));
 

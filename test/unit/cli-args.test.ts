@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_ARGS, parseCliArgs, UsageError } from '../../lib/cli/args.js';
-import { USAGE } from '../../lib/cli/usage.js';
+import { DEFAULT_MAX_ARGS, parseCliArgs, UsageError } from '../../cli/args.js';
+import { USAGE } from '../../cli/usage.js';
 import { DEFAULT_REDACTIONS, Redactor } from '../../lib/redact.js';
 
 describe('the command line', () => {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { decodeBatch } from '../../lib/decode.js';
+import { decodeBatch } from '../../lib/records/decode.js';
 import {
   colorAllowed, execLine, exitLine, formatArg, formatChain, formatDuration, headerLine, jsonLine, treeExitLine, treeLine,
   type LineStyle,
-} from '../../lib/cli/format.js';
+} from '../../cli/format.js';
 import type { ExecEvent, ExecFailedEvent, ExitEvent, ProcessInfo } from '../../lib/index.js';
 import { encodeExecFailedRecord, encodeExecRecord, encodeExitRecord } from '../helpers/mock-binding.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroup2Mount, findContainers } from '../../lib/cli/container.js';
-import { LineWriter } from '../../lib/cli/output.js';
+import { cgroup2Mount, findContainers } from '../../cli/container.js';
+import { LineWriter } from '../../cli/output.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { OTHER_CHILDREN, renderTop, SpawnerTop, type Spawner, type TopRow, type TopScreen } from '../../lib/cli/top.js';
+import { OTHER_CHILDREN, renderTop, SpawnerTop, type Spawner, type TopRow, type TopScreen } from '../../cli/top.js';
 
 function spawner(pid: number, comm = `p${pid}`, argv: readonly string[] = [comm], start = 1000): Spawner {
   return { key: `${pid}:${start}`, pid, comm, argv };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { decodeBatch } from '../../lib/decode.js';
+import { decodeBatch } from '../../lib/records/decode.js';
 import { LAYOUT } from '../../lib/records/layout.js';
 import { encodeExecRecord } from '../helpers/mock-binding.js';
 

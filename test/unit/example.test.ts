@@ -4,7 +4,7 @@
 // traces when it is the program, so importing it here starts nothing.
 import { describe, expect, it } from 'vitest';
 import { formatExec, parseCommandLine } from '../../examples/print-execs.js';
-import { decodeBatch } from '../../lib/decode.js';
+import { decodeBatch } from '../../lib/records/decode.js';
 import { encodeExecRecord } from '../helpers/mock-binding.js';
 
 const event = (fields: Parameters<typeof encodeExecRecord>[0]) =>

@@ -4,7 +4,7 @@
 // exec events.
 import { describe, expect, it } from 'vitest';
 import { ExecTracer, decodeBatch } from '../../lib/index.js';
-import { decodeRecords } from '../../lib/decode.js';
+import { decodeRecords } from '../../lib/records/decode.js';
 import { LAYOUT } from '../../lib/records/layout.js';
 import { resolveOptions } from '../../lib/options.js';
 import {

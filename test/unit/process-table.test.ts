@@ -3,7 +3,8 @@
 // The process table: seeded, then kept by exec, fork and exit records in
 // ring order, with processes told apart by processId when pids are reused.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Processes, type ExecLike, type ExitLike, type ForkLike, type SeedTask } from '../../lib/process-table.js';
+import { Processes, type ExecLike, type ExitLike, type ForkLike } from '../../lib/process-table.js';
+import type { SeedTask } from '../../lib/records/seed.js';
 import type { ExecEvent, ExitEvent, ForkEvent, ProcessInfo, ProcessTable } from '../../types/index.js';
 
 const clock = { epochOffsetNs: 1_700_000_000_000_000_000n };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// Signal names as Node gives them (issue 25): an exit event names the
+// Signal names as Node gives them: an exit event names the
 // signal that ended a process as Node's own child_process 'exit' event
 // does for a child killed by it, and as `kill -l` and strace do. No kernel
 // tracing here: the children are killed by this test, and the names come
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../lib/index.js';
-import { signalName } from '../../lib/fields.js';
+import { signalName } from '../../lib/records/fields.js';
 import { encodeExitRecord } from '../helpers/mock-binding.js';
 
 const clock = { epochOffsetNs: 0n };

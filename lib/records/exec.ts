@@ -8,13 +8,13 @@
 // Records are in the host's byte order. They are read as little-endian: both
 // architectures the addon is built for (x64, arm64) are, and choosing readers
 // per event would cost more than the whole numeric decode.
-import type { NamespaceName } from '../types/binding.js';
-import type { ExecEvent, ProcessInfo, ProcessTable } from '../types/index.js';
-import { containerIdFromCgroup } from './container.js';
-import type { Clock } from './decode.js';
-import type { Redactor } from './redact.js';
-import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text, wallClock } from './fields.js';
-import { LAYOUT } from './records/layout.js';
+import type { NamespaceName } from '../../types/binding.js';
+import type { ExecEvent, ProcessInfo, ProcessTable } from '../../types/index.js';
+import { containerIdFromCgroup } from '../container.js';
+import type { Redactor } from '../redact.js';
+import { wallClock, type Clock } from './clock.js';
+import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text } from './fields.js';
+import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exec;
 const F = LAYOUT.flags;

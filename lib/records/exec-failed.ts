@@ -2,11 +2,11 @@
 //
 // One failed-exec record (struct et_exec_failed_record) as an
 // ExecFailedEvent: the path and argv as the caller passed them, and the errno.
-import type { ExecFailedEvent } from '../types/index.js';
-import type { Clock } from './decode.js';
-import type { Redactor } from './redact.js';
+import type { ExecFailedEvent } from '../../types/index.js';
+import type { Redactor } from '../redact.js';
+import type { Clock } from './clock.js';
 import { ProcessRecord, boundedBuffers, boundedStrings, errnoName, stringBounds } from './fields.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.execFailed;
 const H = LAYOUT.header;

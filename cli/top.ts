@@ -8,7 +8,7 @@
 // lookups and integer arithmetic only: no per-call arrays, no sorting, no
 // scans. The work that needs scans (rates, sorting, forgetting) is done by
 // rows(), once per screen refresh.
-import { escapeArgForTerminal, escapeForTerminal } from '../index.js';
+import { escapeArgForTerminal, escapeForTerminal } from 'exec-tracer';
 
 /** A process that called fork+exec: the parent of an exec. */
 export interface Spawner {

@@ -4,13 +4,27 @@
 // et_task_record (bpf/exec_tracer.h), each followed by the argv and exe the
 // addon read from /proc for it. Identities come from the kernel, so they
 // equal what later exec, exit and fork events carry.
+import type { Redactor } from '../redact.js';
 import { boundedBuffers, boundedStrings, readComm, stringBounds } from './fields.js';
-import type { Redactor } from './redact.js';
-import { LAYOUT } from './records/layout.js';
-import type { SeedTask } from './process-table.js';
+import { LAYOUT } from './layout.js';
 
 const T = LAYOUT.task;
 const H = LAYOUT.header;
+
+/** One task of the seed: a process that was alive when the tracer started. */
+export interface SeedTask {
+  pid: number;
+  ppid: number;
+  startBootNs: bigint;
+  parentStartBootNs: bigint;
+  execSeq: bigint;
+  comm: string;
+  uid: number;
+  kernelThread: boolean;
+  /** undefined when /proc could not be read (stored as []). */
+  argv: string[] | undefined;
+  exe: string | undefined;
+}
 
 /** The live processes in a seed; stops at the first record that does not fit (the rest is lost, never misread). */
 export function decodeSeed(seed: Buffer, redactor?: Redactor): SeedTask[] {

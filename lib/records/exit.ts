@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // One exit record (struct et_exit_record) as an ExitEvent.
-import type { ExitEvent } from '../types/index.js';
-import type { Clock } from './decode.js';
+import type { ExitEvent } from '../../types/index.js';
+import type { Clock } from './clock.js';
 import { FixedRecord, signalName, u64Text } from './fields.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.exit;
 

@@ -5,7 +5,7 @@
 // the alternate screen, raw keys, the refresh, and putting it all back on
 // every way out.
 import { performance } from 'node:perf_hooks';
-import type { ExecEvent, ExecFailedEvent, ExecTracer } from '../index.js';
+import type { ExecEvent, ExecFailedEvent, ExecTracer } from 'exec-tracer';
 import type { CliSettings } from './args.js';
 import { renderTop, SpawnerTop } from './top.js';
 

@@ -6,7 +6,7 @@
 // containerIdFromCgroup reads them: no runtime socket, no docker CLI.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerIdFromCgroup } from '../index.js';
+import { containerIdFromCgroup } from 'exec-tracer';
 
 /** Where cgroup v2 is mounted, from /proc/self/mountinfo; undefined without one. */
 export function cgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string | undefined {

@@ -3,7 +3,7 @@
 // Fields every record type carries the same way: the task name, the clock,
 // and the identities that tie exec, exit and fork events together.
 import { constants } from 'node:os';
-import type { Clock } from './decode.js';
+import { wallClock, type Clock } from './clock.js';
 
 /** Bytes of a task name (TASK_COMM_LEN). */
 export const COMM_LENGTH = 16;
@@ -24,11 +24,6 @@ export function readComm(buf: Buffer, start: number): string {
 /** The task name's bytes at `start` (a view of the batch, not a copy). */
 export function readRawComm(buf: Buffer, start: number): Buffer {
   return buf.subarray(start, commEnd(buf, start));
-}
-
-/** A boot-clock time as wall-clock time (a new Date each call: Dates are mutable). */
-export function wallClock(bootNs: bigint, clock: Clock): Date {
-  return new Date(Number((bootNs + clock.epochOffsetNs) / 1_000_000n));
 }
 
 /**

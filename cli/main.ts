@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: MIT
 //
 // The exec-tracer command. A consumer of the library like any other: it
-// imports the public API only, and nothing in the library imports it.
+// imports the public API by the package's name only, as examples/ do
+// (Node finds 'exec-tracer' through package.json's "exports"), and nothing
+// in the library imports it.
 import {
   ExecTracer,
   type ExecEvent,
@@ -10,7 +12,7 @@ import {
   type ExecFilter,
   type ExecTracerOptions,
   type ExitEvent,
-} from '../index.js';
+} from 'exec-tracer';
 import { parseCliArgs, UsageError, type CliSettings } from './args.js';
 import { cgroup2Mount, findContainers } from './container.js';
 import {

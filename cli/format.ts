@@ -13,7 +13,7 @@ import {
   type ExecFailedEvent,
   type ExitEvent,
   type ProcessInfo,
-} from '../index.js';
+} from 'exec-tracer';
 
 /** How lines look: the column flags and the terminal's abilities. */
 export interface LineStyle {

@@ -1,26 +1,21 @@
 // SPDX-License-Identifier: MIT
 //
 // Batches of packed records (bpf/exec_tracer.h): each record's sizes are
-// checked against the batch and its type, then an exec record becomes an
-// ExecEvent (lib/exec-event.ts) that decodes its fields on access.
-import type { ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent } from '../types/index.js';
-import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec-event.js';
-import { ExecFailed } from './exec-failed-event.js';
-import { Exit } from './exit-event.js';
-import { Fork } from './fork-event.js';
-import type { Redactor } from './redact.js';
-import { LAYOUT } from './records/layout.js';
-import type { Processes } from './process-table.js';
+// checked against the batch and its type, then the record becomes its event
+// (exec.ts, exit.ts, fork.ts, exec-failed.ts), which decodes its fields on
+// access.
+import type { ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, ProcessTable } from '../../types/index.js';
+import type { Redactor } from '../redact.js';
+import type { Clock } from './clock.js';
+import { CONTEXT_END, EXEC_LENGTH_V1, Exec, WHERE_END } from './exec.js';
+import { ExecFailed } from './exec-failed.js';
+import { Exit } from './exit.js';
+import { Fork } from './fork.js';
+import { LAYOUT } from './layout.js';
 
 const H = LAYOUT.header;
 const X = LAYOUT.exec;
 const F = LAYOUT.execFailed;
-
-/** Converts the kernel's boot clock to wall-clock time. */
-export interface Clock {
-  /** Epoch ns minus boot-clock ns, taken once when tracing starts. */
-  epochOffsetNs: bigint;
-}
 
 /** A record the decoder could not trust. */
 export class DecodeError extends Error {
@@ -85,7 +80,7 @@ export function decodeRecords(
   batch: Buffer,
   clock: Clock,
   envNames: ReadonlySet<string> | undefined,
-  table?: Processes,
+  table?: ProcessTable,
   exits = true,
   redactor?: Redactor,
 ): DecodedRecords {

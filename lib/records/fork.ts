@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // One fork record (struct et_fork_record) as a ForkEvent.
-import type { ForkEvent } from '../types/index.js';
-import type { Clock } from './decode.js';
+import type { ForkEvent } from '../../types/index.js';
+import type { Clock } from './clock.js';
 import { ProcessRecord } from './fields.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT } from './layout.js';
 
 const X = LAYOUT.fork;
 
