@@ -19,7 +19,7 @@ export default defineConfig({
       'test/integration/many.kernel.test.ts',
     ],
     exclude: [...configDefaults.exclude],
-    setupFiles: ['test/check/setup.ts'],
+    setupFiles: ['test/helpers/setup.ts', 'test/check/setup.ts'],
     // Everything runs 2-5x slower under ASan.
     testTimeout: 180_000,
     hookTimeout: 180_000,

@@ -15,6 +15,7 @@ export default defineConfig({
     // The check build's suites need that build (npm run test:check); the
     // install matrix is a tier of its own (npm run test:package-managers).
     exclude: [...configDefaults.exclude, 'test/check/**', 'test/install/**'],
+    setupFiles: ['test/helpers/setup.ts'],
     pool: 'forks',
     // The real-kernel suites count kernel-wide BPF objects and time storms:
     // they must not run beside each other. The machines have 2 cores anyway.

@@ -167,7 +167,7 @@ function filesBelow(dir: string): string[] {
  * It is the same code: esbuild strips the types, as vite's transform does.
  * No source maps: vitest's handling of them cost more than the transform
  * saved, so a stack trace from a guest names lines of the transpiled file.
- * The vitest config's two .ts names are rewritten to match, and checked.
+ * The vitest config's .ts names are rewritten to match, and checked.
  */
 function transpileTypeScript(project: string): void {
   const trees = ['lib', 'types', 'cli', 'test', 'examples'].map((t) => join(project, t));
@@ -180,7 +180,11 @@ function transpileTypeScript(project: string): void {
   }
   const configFile = join(project, 'vitest.config.ts');
   let config = readFileSync(configFile, 'utf8');
-  for (const [from, to] of [["'./lib/index.ts'", "'./lib/index.js'"], ["'test/**/*.test.ts'", "'test/**/*.test.js'"]] as const) {
+  for (const [from, to] of [
+    ["'./lib/index.ts'", "'./lib/index.js'"],
+    ["'test/**/*.test.ts'", "'test/**/*.test.js'"],
+    ["'test/helpers/setup.ts'", "'test/helpers/setup.js'"],
+  ] as const) {
     if (!config.includes(from)) throw new Error(`vitest.config.ts no longer names ${from}: update transpileTypeScript()`);
     config = config.replace(from, to);
   }
