@@ -12,13 +12,13 @@
 #include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
-#include "ring.h"
+#include "ring.bpf.h"
 #include "task.h"
 #include "who.h"
-#include "filter.h"
-#include "exit.h"
-#include "fork.h"
-#include "seed.h"
+#include "filter.bpf.h"
+#include "exit.bpf.h"
+#include "fork.bpf.h"
+#include "seed.bpf.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),
@@ -399,4 +399,4 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 }
 
 /* Needs scratch and read_filename() (above). */
-#include "failed.h"
+#include "failed.bpf.h"

@@ -8,8 +8,8 @@
 #define EXEC_TRACER_FORK_H
 
 #include "exec_tracer.h"
-#include "ring.h"
-#include "filter.h"
+#include "ring.bpf.h"
+#include "filter.bpf.h"
 
 /* Whether fork records are written (set before load). The program also
  * runs, writing nothing, when only the filter needs it (bpf/filter.h). */

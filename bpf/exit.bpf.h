@@ -12,9 +12,9 @@
 #define EXEC_TRACER_EXIT_H
 
 #include "exec_tracer.h"
-#include "ring.h"
+#include "ring.bpf.h"
 #include "task.h"
-#include "filter.h"
+#include "filter.bpf.h"
 
 /* signal->flags: the group is exiting as one (exit_group, a fatal signal). */
 #define ET_SIGNAL_GROUP_EXIT 0x00000004

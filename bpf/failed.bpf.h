@@ -17,8 +17,8 @@
 
 #include "exec_tracer.h"
 #include "bounds.h"
-#include "ring.h"
-#include "filter.h"
+#include "ring.bpf.h"
+#include "filter.bpf.h"
 
 /* The user registers as each architecture saves them (CO-RE flavors of
  * struct pt_regs: one object serves x86-64 and arm64). */
