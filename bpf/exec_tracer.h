@@ -85,7 +85,7 @@ enum et_failed_flags {
 };
 
 /*
- * In-kernel filters (bpf/filter.h). Two generations of one filter: user
+ * In-kernel filters (bpf/filter.bpf.h). Two generations of one filter: user
  * space fills the one not in force, then flips `filter_gen`, so a record is
  * judged by one whole filter, never half of each. A kind of key is a bit of
  * `include` (every listed kind must match: AND; within a kind, any listed

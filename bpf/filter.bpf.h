@@ -17,12 +17,17 @@
  * path of its own: it is judged by what the prefixes said of the process's
  * last exec (its image), inherited at fork.
  */
-#ifndef EXEC_TRACER_FILTER_H
-#define EXEC_TRACER_FILTER_H
+#ifndef EXEC_TRACER_FILTER_BPF_H
+#define EXEC_TRACER_FILTER_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
 #include "task.h"
+#include "walk.bpf.h"
 
 /* Each generation's rule, and which is in force (0 or 1): user space
  * fills the other, then flips filter_gen. */
@@ -638,4 +643,4 @@ int seed_filter(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-#endif /* EXEC_TRACER_FILTER_H */
+#endif /* EXEC_TRACER_FILTER_BPF_H */
