@@ -25,7 +25,7 @@ export interface ValidFilter extends Readonly<Omit<ExecFilter, 'exclude'>> {
 
 /**
  * How many values each list key takes at most (per side: `exclude` has its
- * own). Sized so the kernel maps (bpf/filter.h) hold the largest filter
+ * own). Sized so the kernel maps (bpf/filter.bpf.h) hold the largest filter
  * twice over, the one in force beside the one replacing it: ids (uids,
  * gids, euids, pidNamespaces, cgroups) 5 kinds × 2 sides × 256 × 2 of the
  * 8192 id slots, comms 256 × 2 × 2 = 1024, prefixes (exe and filename)

@@ -184,7 +184,7 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
 
   int ncpus = libbpf_num_possible_cpus();
   int err = ncpus < 0 ? ncpus : 0;
-  // Each CPU looks at the ring's fill after writing this much (bpf/ring.h).
+  // Each CPU looks at the ring's fill after writing this much (bpf/ring.bpf.h).
   if (!err) skel->rodata->fill_check_bytes = options.wakeup_bytes / (2 * static_cast<uint64_t>(ncpus));
   if (!err) err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_size);
   if (!err) err = bpf_map__set_max_entries(skel->maps.scratch, ncpus);
