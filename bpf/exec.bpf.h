@@ -25,8 +25,8 @@
 /* Knobs, set by user space between open and load. */
 const volatile __u32 argv_limit = 8192;
 /* enum et_context: which parts of the context each record carries. */
-const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERP | ET_CONTEXT_CWD |
-			       ET_CONTEXT_CGROUP;
+const volatile __u32 context = ET_CONTEXT_EXE | ET_CONTEXT_FILE | ET_CONTEXT_INTERPRETER |
+			       ET_CONTEXT_CWD | ET_CONTEXT_CGROUP;
 /* The environment is opt-in (secrets live there): when read_env is 0, the
  * verifier drops every instruction that would touch it, at load. */
 const volatile __u32 read_env = 0;
@@ -210,16 +210,16 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 	}
 	if ((context & ET_CONTEXT_FILE) && file)
 		read_exe_identity(r, file, direct);
-	if (context & ET_CONTEXT_INTERP) {
+	if (context & ET_CONTEXT_INTERPRETER) {
 		if (f->interp_unknown) {
-			r->context_flags |= ET_CTX_INTERP_UNKNOWN;
+			r->context_flags |= ET_CTX_INTERPRETER_UNKNOWN;
 		} else if (f->interp) {
 			at = clamp_offset(at, ET_FILENAME_MAX - 1 + argv_limit + ET_PATH_MAX - 1);
 			n = bpf_probe_read_kernel_str(data + at, ET_PATH_MAX, f->interp);
 			if (n > 0) {
 				len = clamp_max(n - 1, ET_PATH_MAX - 1);
 				r->interp_len = len;
-				r->context_flags |= ET_CTX_INTERP;
+				r->context_flags |= ET_CTX_INTERPRETER;
 				at += len;
 			}
 		}

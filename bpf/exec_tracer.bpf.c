@@ -18,5 +18,9 @@
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),
 	       "record offsets exceed 2^22");
 
+/* Never read or written: it makes clang emit struct et_layout, and with it
+ * every record and enum user space reads, into the object's BTF. */
+struct et_layout *et_layout_types;
+
 /* The probe_read helpers are GPL-only; dual licensing keeps them available. */
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -462,13 +462,13 @@ static __always_inline bool filter_drops(struct task_struct *task, struct et_fil
 	struct filter_input *in;
 	const struct cred *cred;
 
-	if ((need & ET_FILTER_BIT(ET_FILTER_PIDNS)) || flags) {
+	if ((need & ET_FILTER_BIT(ET_FILTER_PID_NAMESPACE)) || flags) {
 		ft.pidns = task_pidns(task);
 		if ((flags & ET_FILTER_CONTAINERS_ONLY) && ft.pidns == ET_INIT_PIDNS_INUM)
 			return true;
 		if ((flags & ET_FILTER_HOST_ONLY) && ft.pidns != ET_INIT_PIDNS_INUM)
 			return true;
-		if (FILTER_DROPS(ET_FILTER_PIDNS, filter_id_sides(rule, gen, inc, exc, ET_FILTER_PIDNS, ft.pidns)))
+		if (FILTER_DROPS(ET_FILTER_PID_NAMESPACE, filter_id_sides(rule, gen, inc, exc, ET_FILTER_PID_NAMESPACE, ft.pidns)))
 			return true;
 	}
 	if (need & (ET_FILTER_BIT(ET_FILTER_UID) | ET_FILTER_BIT(ET_FILTER_GID) | ET_FILTER_BIT(ET_FILTER_EUID))) {

@@ -40,7 +40,7 @@ static __always_inline void seed_one(struct seq_file *seq, struct task_struct *t
 	r.pid = task->tgid;
 	r.ppid = parent->tgid;
 	r.uid = task->real_cred->uid.val;
-	r.flags = (task->flags & ET_PF_KTHREAD) ? ET_TASK_KTHREAD : 0;
+	r.flags = (task->flags & ET_PF_KTHREAD) ? ET_TASK_KERNEL_THREAD : 0;
 	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->comm);
 	bpf_seq_write(seq, &r, sizeof(r));
 }

@@ -6,10 +6,10 @@
 // is applied, since those may come and go in between.
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { NativeFilter, RecordLayout } from '../types/binding.js';
+import type { NativeFilter } from '../types/binding.js';
 import type { ExecFilter, ExecFilterKeys } from '../types/index.js';
 import { ExecTracerError } from './errors.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT, type RecordLayout } from './records/layout.js';
 import { show } from './show.js';
 
 /**

@@ -430,7 +430,6 @@ export class MockTracer implements NativeTracer {
 }
 
 export class MockBinding implements NativeBinding {
-  readonly layout = LAYOUT;
   readonly pageSize = 4096;
   bootNow = 2_000_000_000n;
   openError?: NativeError;
