@@ -189,10 +189,7 @@ static __always_inline __u64 append_context(struct et_exec_record *r, char *data
 	__u64 len, start = at;
 	long n;
 
-	r->exe_ino = 0;
-	r->exe_ctime_ns = 0;
-	r->exe_dev = 0;
-	r->exe_mode = 0;
+	clear_exe_identity(r);
 	r->exe_len = 0;
 	r->interp_len = 0;
 	r->cwd_len = 0;

@@ -98,6 +98,16 @@ static __always_inline bool inode_in_upper_layer(struct inode *inode, const bool
 	return upper && BPF_CORE_READ(upper, d_inode);
 }
 
+/* The executable file's identity as a record carries it without one (the
+ * context leaves the file out, or there is no file): zero. */
+static __always_inline void clear_exe_identity(struct et_exec_record *r)
+{
+	r->exe_ino = 0;
+	r->exe_ctime_ns = 0;
+	r->exe_dev = 0;
+	r->exe_mode = 0;
+}
+
 /* The executable file's identity and flags, into the record. */
 static __always_inline void read_exe_identity(struct et_exec_record *r, struct file *file,
 					      const bool direct)

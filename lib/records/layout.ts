@@ -4,7 +4,7 @@
 // never written down here: the build reads the compiled BPF object's BTF into
 // ./layout.generated.ts (scripts/btf-layout.cjs), and this module gives it
 // the shape lib/ uses, by one rule: a C name camel-cased is the JS name
-// (`exe_ctime_ns` is `exeCtimeNs`, `ET_CTX_EXE_DELETED` is `exeDeleted`).
+// (`argv_len` is `argvLen`, `ET_CTX_EXE_DELETED` is `exeDeleted`).
 // test/unit/layout.test.ts holds it against the object and the host compiler.
 import type { NamespaceName } from '../../types/binding.js';
 import { BTF_LAYOUT } from './layout.generated.js';
@@ -16,7 +16,7 @@ type Struct = {
   readonly members: { readonly [name: string]: { readonly offset: number; readonly size: number; readonly elements?: number } };
 };
 
-/** snake_case to camelCase, as a type: 'exe_ctime_ns' -> 'exeCtimeNs'. */
+/** snake_case to camelCase, as a type: 'argv_len' -> 'argvLen'. */
 type Camel<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
 
 /** A record: each member's byte offset; each array's byte length as `<name>Length`; `length` (sizeof). */
