@@ -1,85 +1,22 @@
 // SPDX-License-Identifier: MIT
 //
-// The Node-API surface described by types/binding.ts. Policy (defaults,
-// ranges) lives in lib/; this file only re-checks types so a wrong call
-// cannot crash the process.
-#include <napi.h>
-#include <time.h>
-#include <unistd.h>
+// The tracer object JavaScript holds and its async open (tracer.h): a thin
+// wrapper over the pump (pump.h), which owns every kernel object once open()
+// resolves. Arguments come through args.h, type-checked only.
+#include "tracer.h"
 
-#include <cstddef>
+#include <cerrno>
 #include <string>
+#include <utility>
 
+#include "args.h"
 #include "errors.h"
-#include <linux/types.h>  // the __u32 family used by the record header
-
-#include "exec_tracer.h"
-#include "faults.h"
 #include "filter.h"
 #include "loader.h"
 #include "pump.h"
 
 namespace exec_tracer {
 namespace {
-
-uint32_t RequireUint(const Napi::Object &options, const char *name) {
-  Napi::Value value = options.Get(name);
-  if (!value.IsNumber())
-    throw Napi::TypeError::New(options.Env(), std::string("options.") + name + " must be a number");
-  double number = value.As<Napi::Number>().DoubleValue();
-  if (!(number >= 0 && number <= 4294967295.0) || number != static_cast<uint32_t>(number))
-    throw Napi::RangeError::New(options.Env(),
-                                std::string("options.") + name + " must be a 32-bit unsigned integer");
-  return static_cast<uint32_t>(number);
-}
-
-bool RequireBool(const Napi::Object &options, const char *name) {
-  Napi::Value value = options.Get(name);
-  if (!value.IsBoolean())
-    throw Napi::TypeError::New(options.Env(), std::string("options.") + name + " must be a boolean");
-  return value.As<Napi::Boolean>().Value();
-}
-
-// The filter as lib/filter.ts compiles it: { flags, entries: [kind, side,
-// value, startBootNs?][] }, value a number, a bigint or a Buffer.
-Filter ParseFilter(Napi::Env env, Napi::Value value) {
-  Filter filter;
-  if (!value.IsObject()) throw Napi::TypeError::New(env, "filter must be an object");
-  Napi::Object o = value.As<Napi::Object>();
-  filter.flags = RequireUint(o, "flags");
-  Napi::Value entries = o.Get("entries");
-  if (!entries.IsArray()) throw Napi::TypeError::New(env, "filter.entries must be an array");
-  Napi::Array list = entries.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value item = list.Get(i);
-    if (!item.IsArray()) throw Napi::TypeError::New(env, "a filter entry must be an array");
-    Napi::Array entry = item.As<Napi::Array>();
-    Napi::Value kind = entry.Get(0u), side = entry.Get(1u), v = entry.Get(2u), start = entry.Get(3u);
-    if (!kind.IsNumber() || !side.IsNumber())
-      throw Napi::TypeError::New(env, "a filter entry starts with its kind and side");
-    FilterEntry e;
-    e.kind = static_cast<uint8_t>(kind.As<Napi::Number>().Uint32Value());
-    e.side = static_cast<uint8_t>(side.As<Napi::Number>().Uint32Value());
-    bool lossless = true;
-    if (v.IsNumber()) {
-      double number = v.As<Napi::Number>().DoubleValue();
-      if (!(number >= 0 && number <= 9007199254740991.0))
-        throw Napi::RangeError::New(env, "a filter value is out of range");
-      e.value = static_cast<uint64_t>(number);
-    } else if (v.IsBigInt()) {
-      e.value = v.As<Napi::BigInt>().Uint64Value(&lossless);
-    } else if (v.IsBuffer()) {
-      auto bytes = v.As<Napi::Buffer<char>>();
-      e.bytes.assign(bytes.Data(), bytes.Length());
-    } else {
-      throw Napi::TypeError::New(env, "a filter value must be a number, a bigint or a Buffer");
-    }
-    if (start.IsBigInt()) e.start_boot_ns = start.As<Napi::BigInt>().Uint64Value(&lossless);
-    if (!lossless) throw Napi::RangeError::New(env, "a filter value is not a 64-bit unsigned integer");
-    filter.entries.push_back(std::move(e));
-  }
-  return filter;
-}
 
 class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
  public:
@@ -201,10 +138,6 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
   uint64_t last_filtered_[5] = {};
 };
 
-struct AddonData {
-  Napi::FunctionReference tracer_class;
-};
-
 class OpenWorker : public Napi::AsyncWorker {
  public:
   OpenWorker(Napi::Env env, const LoadOptions &load, const PumpOptions &pump, Filter filter)
@@ -258,90 +191,19 @@ class OpenWorker : public Napi::AsyncWorker {
   LoadError error_;
 };
 
+}  // namespace
+
+Napi::Function DefineTracerClass(Napi::Env env) {
+  return NativeTracer::Define(env);
+}
+
 Napi::Value Open(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject())
-    throw Napi::TypeError::New(env, "open(options) takes an options object");
-  Napi::Object options = info[0].As<Napi::Object>();
-
-  LoadOptions load;
-  load.argv_limit = RequireUint(options, "argvLimit");
-  load.ring_buffer_size = RequireUint(options, "ringBufferSize");
-  load.wakeup_bytes = RequireUint(options, "wakeupBytes");
-  load.context = RequireUint(options, "context");
-  load.env_limit = RequireUint(options, "envLimit");
-  load.read_env = RequireBool(options, "env");
-  load.exits = RequireBool(options, "exits");
-  load.forks = RequireBool(options, "forks");
-  load.failed_execs = RequireBool(options, "failedExecs");
-  load.seed = RequireBool(options, "seed");
-  if (load.argv_limit > ET_ARGV_LIMIT_MAX)
-    throw Napi::RangeError::New(env, "options.argvLimit is above the compiled maximum");
-  if (load.env_limit > ET_ENV_LIMIT_MAX)
-    throw Napi::RangeError::New(env, "options.envLimit is above the compiled maximum");
-  Napi::Value attach = options.Get("attach");
-  std::string mode = attach.IsString() ? attach.As<Napi::String>().Utf8Value() : "";
-  if (mode == "auto")
-    load.attach = AttachMode::Auto;
-  else if (mode == "tp_btf")
-    load.attach = AttachMode::TpBtf;
-  else if (mode == "tracepoint")
-    load.attach = AttachMode::Tracepoint;
-  else
-    throw Napi::TypeError::New(env, "options.attach must be 'auto', 'tp_btf' or 'tracepoint'");
-
-  PumpOptions pump;
-  pump.drain_interval_ms = RequireUint(options, "drainIntervalMs");
-  pump.batch_bytes = RequireUint(options, "batchBytes");
-  if (pump.drain_interval_ms == 0 || pump.batch_bytes == 0)
-    throw Napi::RangeError::New(env, "options.drainIntervalMs and options.batchBytes must be positive");
-  Napi::Value pump_kind = options.Get("pump");
-  std::string watch = pump_kind.IsString() ? pump_kind.As<Napi::String>().Utf8Value() : "";
-  if (watch != "loop" && watch != "thread")
-    throw Napi::TypeError::New(env, "options.pump must be 'loop' or 'thread'");
-  pump.thread = watch == "thread";
-
-  Filter filter;
-  Napi::Value filter_value = options.Get("filter");
-  if (!filter_value.IsUndefined()) filter = ParseFilter(env, filter_value);
-
-  auto *worker = new OpenWorker(env, load, pump, std::move(filter));
+  OpenArgs args = ParseOpenOptions(env, info.Length() < 1 ? env.Undefined() : info[0]);
+  auto *worker = new OpenWorker(env, args.load, args.pump, std::move(args.filter));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
 }
 
-Napi::Value BootTimeNs(const Napi::CallbackInfo &info) {
-  struct timespec ts;
-  clock_gettime(CLOCK_BOOTTIME, &ts);
-  uint64_t ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-  return Napi::BigInt::New(info.Env(), ns);
-}
-
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  InstallLibbpfLogger();
-  auto *data = new AddonData();
-  data->tracer_class = Napi::Persistent(NativeTracer::Define(env));
-  env.SetInstanceData(data);
-  exports.Set("open", Napi::Function::New<Open>(env, "open"));
-  exports.Set("bootTimeNs", Napi::Function::New<BootTimeNs>(env, "bootTimeNs"));
-  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
-  // Test builds only (CMakeLists.txt: EXEC_TRACER_FAULTS, EXEC_TRACER_SANITIZE):
-  // the release addon has neither key, so test/check can tell what it runs.
-#ifdef EXEC_TRACER_FAULTS
-  exports.Set("faults", FaultsBinding(env));
-#endif
-#ifdef EXEC_TRACER_SANITIZE
-  exports.Set("sanitizers", Napi::String::New(env, "address,undefined"));
-#endif
-  return exports;
-}
-
-}  // namespace
 }  // namespace exec_tracer
-
-static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  return exec_tracer::Init(env, exports);
-}
-
-NODE_API_MODULE(exec_tracer, InitAddon)
