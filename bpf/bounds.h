@@ -22,6 +22,9 @@
 #ifndef EXEC_TRACER_BOUNDS_H
 #define EXEC_TRACER_BOUNDS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
 /*
  * min(v, max) as a compare-and-move the verifier follows on both branches.
  * `max` must be known to the verifier: a constant, or a `const volatile`

@@ -7,29 +7,45 @@
  * part begins, so a newer kernel object may append fixed fields without
  * breaking an older decoder. A new kind of record gets a new `type`.
  *
- * The TypeScript decoder mirrors these offsets; a test compares them with the
- * offsets the addon exports (native/layout.cc), which come from offsetof() on
- * this very header.
+ * Nothing else writes these offsets down. The build reads them, and every
+ * constant user space needs, from the compiled object's BTF
+ * (scripts/btf-layout.cjs writes lib/records/layout.generated.ts), as
+ * cilium/ebpf's bpf2go does, and test/unit/layout.test.ts compares what it
+ * read with what the host compiler makes of this header. So a value user
+ * space reads is an enumerator, not a macro (macros never reach BTF), and a
+ * type it reads is named in struct et_layout, at the end.
  */
 #ifndef EXEC_TRACER_H
 #define EXEC_TRACER_H
 
 #define ET_COMM_LEN 16
-/*
- * Bytes kept of the path exec was given, with its NUL. A path passed to exec
- * has at most PATH_MAX (4096) bytes with its NUL (getname() refuses longer),
- * but for execveat(dirfd, relative path) bprm->filename is the kernel's
- * "/dev/fd/<dirfd>/<path>" (fs/exec.c, alloc_bprm()): up to 8 + 10 + 1 = 19
- * bytes longer. This holds any such name whole. A failed exec's path is read
- * as the caller passed it, which may be longer (the kernel refused it with
- * ENAMETOOLONG): that is cut and flagged.
- */
-#define ET_FILENAME_MAX (4096 + 32)
-/* Upper bound for the argv byte limit knob; the scratch map is sized to the
- * chosen limit at load time, so this only bounds what may be asked for. */
-#define ET_ARGV_LIMIT_MAX (1u << 20)
-/* Upper bound for the environment byte limit knob, as for argv. */
-#define ET_ENV_LIMIT_MAX (1u << 20)
+
+/* Sizes and limits user space reads too (so enumerators, see above). */
+enum et_limits {
+	/*
+	 * Bytes kept of the path exec was given, with its NUL. A path passed to
+	 * exec has at most PATH_MAX (4096) bytes with its NUL (getname() refuses
+	 * longer), but for execveat(dirfd, relative path) bprm->filename is the
+	 * kernel's "/dev/fd/<dirfd>/<path>" (fs/exec.c, alloc_bprm()): up to
+	 * 8 + 10 + 1 = 19 bytes longer. This holds any such name whole. A failed
+	 * exec's path is read as the caller passed it, which may be longer (the
+	 * kernel refused it with ENAMETOOLONG): that is cut and flagged.
+	 */
+	ET_FILENAME_MAX = 4096 + 32,
+	/* Upper bound for the argv byte limit knob; the scratch map is sized to
+	 * the chosen limit at load time, so this only bounds what may be asked for. */
+	ET_ARGV_LIMIT_MAX = 1 << 20,
+	/* Upper bound for the environment byte limit knob, as for argv. */
+	ET_ENV_LIMIT_MAX = 1 << 20,
+	/* The longest path stored for exe, interpreter and cwd, with its NUL (PATH_MAX). */
+	ET_PATH_MAX = 4096,
+	/* Steps of a path walk (components plus mount crossings): deeper is cut
+	 * and flagged. Bounded by what the 5.10 verifier accepts in one program. */
+	ET_PATH_DEPTH = 64,
+	/* Levels of the cgroup tree a cgroup path keeps: deeper is cut and flagged. */
+	ET_CGROUP_DEPTH = 32,
+};
+
 /* Bytes a record may hold after argv: four paths (exe, interpreter, cwd,
  * cgroup), each without its NUL. */
 #define ET_CONTEXT_MAX (4 * (ET_PATH_MAX - 1))
@@ -38,14 +54,6 @@
 #define ET_SCRATCH_SIZE(argv_limit, env_limit)                                  \
 	(sizeof(struct et_exec_record) + (ET_FILENAME_MAX - 1) + (argv_limit) + \
 	 ET_CONTEXT_MAX + (env_limit) + 1)
-
-/* The longest path stored for exe, interpreter and cwd, with its NUL (PATH_MAX). */
-#define ET_PATH_MAX 4096
-/* Steps of a path walk (components plus mount crossings): deeper is cut and
- * flagged. Bounded by what the 5.10 verifier accepts in one program. */
-#define ET_PATH_DEPTH 64
-/* Levels of the cgroup tree a cgroup path keeps: deeper is cut and flagged. */
-#define ET_CGROUP_DEPTH 32
 
 /* Slots of the drop counter (indexed by CPU, wrapping): bounds its .bss size. */
 #define ET_DROP_SLOTS 256
@@ -66,9 +74,9 @@ enum et_record_type {
 
 enum et_task_flags {
 	/* a kernel thread (PF_KTHREAD): no memory, no argv, no exe */
-	ET_TASK_KTHREAD = 1 << 0,
+	ET_TASK_KERNEL_THREAD = 1 << 0,
 	/* the addon read argv and exe from /proc/<pid> and its start time matched */
-	ET_TASK_PROC = 1 << 1,
+	ET_TASK_FROM_PROC = 1 << 1,
 };
 
 enum et_failed_flags {
@@ -85,7 +93,7 @@ enum et_failed_flags {
 };
 
 /*
- * In-kernel filters (bpf/filter.h). Two generations of one filter: user
+ * In-kernel filters (bpf/filter.bpf.h). Two generations of one filter: user
  * space fills the one not in force, then flips `filter_gen`, so a record is
  * judged by one whole filter, never half of each. A kind of key is a bit of
  * `include` (every listed kind must match: AND; within a kind, any listed
@@ -95,7 +103,7 @@ enum et_filter_kind {
 	ET_FILTER_UID = 1,             /* real uid */
 	ET_FILTER_GID = 2,             /* real gid */
 	ET_FILTER_EUID = 3,            /* effective uid */
-	ET_FILTER_PIDNS = 4,           /* pid namespace inode number */
+	ET_FILTER_PID_NAMESPACE = 4,   /* pid namespace inode number */
 	ET_FILTER_COMM = 5,            /* exact task name */
 	ET_FILTER_CGROUP = 6,          /* cgroup v2 id: the cgroup or any ancestor */
 	ET_FILTER_FILENAME_PREFIX = 7, /* the path passed to exec */
@@ -240,11 +248,11 @@ enum et_exec_flags {
 
 /* Which parts of the context a record carries (the `context` knob). */
 enum et_context {
-	ET_CONTEXT_EXE = 1 << 0,    /* exe path (a walk) */
-	ET_CONTEXT_FILE = 1 << 1,   /* exe_ino, exe_dev, exe_ctime_ns, exe_mode, file flags */
-	ET_CONTEXT_INTERP = 1 << 2, /* bprm->interp */
-	ET_CONTEXT_CWD = 1 << 3,    /* cwd path (a walk) */
-	ET_CONTEXT_CGROUP = 1 << 4, /* cgroup v2 path (a walk of kernfs names) */
+	ET_CONTEXT_EXE = 1 << 0,         /* exe path (a walk) */
+	ET_CONTEXT_FILE = 1 << 1,        /* exe_ino, exe_dev, exe_ctime_ns, exe_mode, file flags */
+	ET_CONTEXT_INTERPRETER = 1 << 2, /* bprm->interp */
+	ET_CONTEXT_CWD = 1 << 3,         /* cwd path (a walk) */
+	ET_CONTEXT_CGROUP = 1 << 4,      /* cgroup v2 path (a walk of kernfs names) */
 };
 
 enum et_context_flags {
@@ -259,9 +267,9 @@ enum et_context_flags {
 	/* the exe file is on overlayfs and has an upper-layer dentry */
 	ET_CTX_EXE_UPPER_LAYER = 1 << 4,
 	/* an interpreter ran the file: interp_len bytes are its path */
-	ET_CTX_INTERP = 1 << 5,
+	ET_CTX_INTERPRETER = 1 << 5,
 	/* the hook cannot see the interpreter (classic tracepoint: no bprm) */
-	ET_CTX_INTERP_UNKNOWN = 1 << 6,
+	ET_CTX_INTERPRETER_UNKNOWN = 1 << 6,
 	/* the cgroup walk stopped short of the root: cgroup is a true suffix */
 	ET_CTX_CGROUP_TRUNCATED = 1 << 7,
 };
@@ -428,6 +436,36 @@ struct et_exec_failed_record {
 	__u16 flags;                /* enum et_failed_flags */
 	char comm[ET_COMM_LEN];     /* task comm (the old image's) */
 	/* then: filename_len bytes of the path as passed, argv_len bytes of argv */
+};
+
+/*
+ * Never instantiated: the types user space reads, named once so that clang
+ * emits them into the object's BTF (it emits only the types the code uses,
+ * and exec_tracer.bpf.c declares one pointer of this type for that), where
+ * scripts/btf-layout.cjs finds them. A record type or an enum whose values
+ * lib/ needs is added here.
+ */
+struct et_layout {
+	struct et_record_header header;
+	struct et_exec_record exec;
+	struct et_exit_record exit;
+	struct et_fork_record fork;
+	struct et_task_record task;
+	struct et_exec_failed_record exec_failed;
+	struct et_filter_comm_key filter_comm_key;
+	struct et_filter_prefix_key filter_prefix_key;
+	enum et_limits limits;
+	enum et_record_type record_type;
+	enum et_exec_flags exec_flags;
+	enum et_task_flags task_flags;
+	enum et_failed_flags failed_flags;
+	enum et_context context;
+	enum et_context_flags context_flags;
+	enum et_who_flags who_flags;
+	enum et_namespace namespace_index;
+	enum et_filter_kind filter_kind;
+	enum et_filter_side filter_side;
+	enum et_filter_flags filter_flags;
 };
 
 #endif /* EXEC_TRACER_H */

@@ -8,6 +8,9 @@
 #ifndef EXEC_TRACER_WHO_H
 #define EXEC_TRACER_WHO_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "task.h"
 

@@ -6,10 +6,10 @@
 // is applied, since those may come and go in between.
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { NativeFilter, RecordLayout } from '../types/binding.js';
+import type { NativeFilter } from '../types/binding.js';
 import type { ExecFilter, ExecFilterKeys } from '../types/index.js';
 import { ExecTracerError } from './errors.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT, type RecordLayout } from './records/layout.js';
 import { show } from './show.js';
 
 /**
@@ -25,7 +25,7 @@ export interface ValidFilter extends Readonly<Omit<ExecFilter, 'exclude'>> {
 
 /**
  * How many values each list key takes at most (per side: `exclude` has its
- * own). Sized so the kernel maps (bpf/filter.h) hold the largest filter
+ * own). Sized so the kernel maps (bpf/filter.bpf.h) hold the largest filter
  * twice over, the one in force beside the one replacing it: ids (uids,
  * gids, euids, pidNamespaces, cgroups) 5 kinds × 2 sides × 256 × 2 of the
  * 8192 id slots, comms 256 × 2 × 2 = 1024, prefixes (exe and filename)

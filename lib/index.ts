@@ -35,6 +35,6 @@ export type {
   NativeOpenOptions,
   NativeError,
   NativeFilter,
-  RecordLayout,
   BatchCallback,
 } from '../types/binding.js';
+export type { RecordLayout } from './records/layout.js';

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // Every option is checked and defaulted here, before the addon is touched.
-import type { NativeFilter, NativeOpenOptions, PumpKind, RecordLayout } from '../types/binding.js';
+import type { NativeFilter, NativeOpenOptions, PumpKind } from '../types/binding.js';
 import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
 import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
-import { LAYOUT } from './records/layout.js';
+import { LAYOUT, type RecordLayout } from './records/layout.js';
 import { DEFAULT_REDACTIONS, Redactor } from './redact.js';
 import { show } from './show.js';
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { EventEmitter } from 'node:events';
-import type { NativeBinding, NativeError, NativeTracer, RecordLayout } from '../types/binding.js';
+import type { NativeBinding, NativeError, NativeTracer } from '../types/binding.js';
 import type {
   ExecEvent,
   ExecEventsOptions,
@@ -87,8 +87,6 @@ export class ExecTracer extends EventEmitter {
     events: 0, exits: 0, forks: 0, failedExecs: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0,
     filtered: 0, filteredExits: 0, filteredForks: 0, filteredFailedExecs: 0, filterMisses: 0,
   };
-  /** The layout the filter compiles against: the injected binding's, else the addon's. */
-  readonly #layout: RecordLayout;
   /** The filter in force (or that start() will apply). */
   #filter?: ValidFilter;
   readonly #clock: Clock = { epochOffsetNs: 0n };
@@ -115,10 +113,9 @@ export class ExecTracer extends EventEmitter {
   constructor(options?: ExecTracerOptions, deps: ExecTracerDeps = {}) {
     super();
     const binding = deps.binding;
-    this.#layout = binding?.layout ?? LAYOUT;
     // Resolved once, here, for every binding; start() adds only what needs
     // the loaded addon (its page size), the same way for an injected one.
-    this.#options = resolveOptions(options, this.#layout);
+    this.#options = resolveOptions(options, LAYOUT);
     this.#filter = this.#options.filter;
     const env = this.#options.env;
     this.#envNames = typeof env === 'boolean' ? undefined : envNameSet(env);
@@ -172,8 +169,8 @@ export class ExecTracer extends EventEmitter {
       this.#clock.epochOffsetNs = BigInt(Date.now()) * 1_000_000n - binding.bootTimeNs();
       // What the filter names (cgroups, processes) is looked up now, as
       // close to the load as can be.
-      const filter = this.#filter && compileFilter(this.#filter, this.#layout);
-      native = await binding.open(nativeOptions(this.#options, this.#layout, filter));
+      const filter = this.#filter && compileFilter(this.#filter, LAYOUT);
+      native = await binding.open(nativeOptions(this.#options, LAYOUT, filter));
     } catch (error) {
       this.#finish();
       throw error instanceof ExecTracerError || error instanceof RangeError ? error : fromNative(error);
@@ -274,17 +271,17 @@ export class ExecTracer extends EventEmitter {
   async setFilter(filter: ExecFilter): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'closed') throw closedError();
     // undefined, like {}, removes the filter.
-    const valid = validateFilter(filter ?? {}, 'filter', this.#layout)!;
+    const valid = validateFilter(filter ?? {}, 'filter', LAYOUT)!;
     if (this.#state === 'starting') await this.#starting;
     const native = this.#native;
     if (this.#state !== 'running' || !native) {
       if (this.#state !== 'idle') throw closedError();
       // Looked up now so a bad name fails here, and again at start().
-      compileFilter(valid, this.#layout);
+      compileFilter(valid, LAYOUT);
       this.#filter = valid;
       return;
     }
-    const compiled = compileFilter(valid, this.#layout);
+    const compiled = compileFilter(valid, LAYOUT);
     try {
       native.setFilter(compiled);
     } catch (error) {

@@ -3,7 +3,8 @@
 // Test-only fault injection: each call the addon makes into libbpf, and each
 // system call libbpf makes for it (bpf, epoll, mmap, memfd_create, dup3), can be made to fail
 // once, so the tests can walk every failure path and check that each gives a
-// typed error and leaves nothing behind (test/check/faults.kernel.test.ts).
+// typed error and leaves nothing behind (test/check/leaks.kernel.test.ts runs
+// test/check/driver.ts, which arms them).
 //
 // Compiled in only with -DEXEC_TRACER_FAULTS=ON (never in a release or a
 // prebuild); otherwise Fault() is a constant 0 and the checks fold away.

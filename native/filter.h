@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// The in-kernel filter (bpf/filter.h), as lib/filter.ts compiles it: the
+// The in-kernel filter (bpf/filter.bpf.h), as lib/filter.ts compiles it: the
 // entries of one filter, written into the generation not in force and then
 // put in force with one store. Plain C++ with no Node-API in it: the first
 // filter is applied on the loading thread, later ones on the event loop.

@@ -118,7 +118,7 @@ void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_sec
   ssize_t exe_len = 0;
   unsigned long long ticks = 0;
   uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(ticks_per_second);
-  if (!(task.flags & ET_TASK_KTHREAD) && ProcStartTicks(task.pid, &ticks) &&
+  if (!(task.flags & ET_TASK_KERNEL_THREAD) && ProcStartTicks(task.pid, &ticks) &&
       ticks == task.start_boot_ns / ns_per_tick) {
     std::string dir = "/proc/" + std::to_string(task.pid);
     if (!ReadProcFile(dir + "/cmdline", argv_limit, &argv)) argv.clear();
@@ -126,7 +126,7 @@ void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_sec
     if (exe_len < 0) exe_len = 0;
     task.argv_len = static_cast<uint32_t>(argv.size());
     task.exe_len = static_cast<uint16_t>(exe_len);
-    task.flags |= ET_TASK_PROC;
+    task.flags |= ET_TASK_FROM_PROC;
     task.hdr.size = static_cast<uint32_t>(sizeof(task) + argv.size() + static_cast<size_t>(exe_len));
   }
   out->append(reinterpret_cast<const char *>(&task), sizeof(task));
@@ -184,7 +184,7 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
 
   int ncpus = libbpf_num_possible_cpus();
   int err = ncpus < 0 ? ncpus : 0;
-  // Each CPU looks at the ring's fill after writing this much (bpf/ring.h).
+  // Each CPU looks at the ring's fill after writing this much (bpf/ring.bpf.h).
   if (!err) skel->rodata->fill_check_bytes = options.wakeup_bytes / (2 * static_cast<uint64_t>(ncpus));
   if (!err) err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_size);
   if (!err) err = bpf_map__set_max_entries(skel->maps.scratch, ncpus);

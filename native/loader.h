@@ -52,7 +52,7 @@ struct Loaded {
   // With LoadOptions::seed: et_task_record after et_task_record, one per
   // live process, each followed by its argv and exe from /proc.
   std::string seed;
-  // The seq of the last filter applied (bpf/filter.h names rules by it).
+  // The seq of the last filter applied (bpf/filter.bpf.h names rules by it).
   uint32_t filter_seq = 0;
   // The fork and exit programs and the filter's iterator, loaded later into
   // a second object sharing every map with `skel`, when a filter set while

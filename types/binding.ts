@@ -36,7 +36,7 @@ export interface NativeOpenOptions {
    */
   pump: PumpKind;
   attach: AttachMode;
-  /** Bits of `RecordLayout.context`: the parts of the context to collect. */
+  /** Bits of `LAYOUT.context` (lib/records/layout.ts): the parts of the context to collect. */
   context: number;
   /** Whether to read each new process's environment at all (opt-in). */
   env: boolean;
@@ -95,7 +95,7 @@ export interface NativeTracer {
   /** Undoes pause() and drains at once. Idempotent. */
   resume(): void;
   /**
-   * With `seed`: the live processes at start, task records (RecordLayout.task)
+   * With `seed`: the live processes at start, task records (LAYOUT.task)
    * back to back, each followed by argv_len bytes of argv and exe_len bytes of
    * exe. Returned once (then undefined), so its memory goes with the caller.
    */
@@ -115,8 +115,8 @@ export interface NativeTracer {
 
 /**
  * A filter as lib/filter.ts compiles it for the kernel: `flags` of
- * `RecordLayout.filter` (containersOnly, hostOnly) and one entry per listed
- * value: `[kind, side, value]`, kind and side from `RecordLayout.filter`,
+ * `LAYOUT.filter` (containersOnly, hostOnly; lib/records/layout.ts) and one
+ * entry per listed value: `[kind, side, value]`, kind and side from `LAYOUT.filter`,
  * value a number (an id, a pid), a bigint (a cgroup id) or a Buffer (a task
  * name, a path prefix); a descendant root adds its start (`startBootNs`,
  * 0n for any process with that pid).
@@ -147,198 +147,9 @@ export interface NativeError extends Error {
 /** A namespace an exec event names (`ExecEvent.namespaces`). */
 export type NamespaceName = 'pid' | 'mnt' | 'net' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
 
-/** Byte offsets of the record layout, taken with offsetof() in the addon. */
-export interface RecordLayout {
-  header: { type: number; fixedSize: number; size: number; length: number };
-  exec: {
-    type: number;
-    bootNs: number;
-    startBootNs: number;
-    parentStartBootNs: number;
-    cgroupId: number;
-    pid: number;
-    tid: number;
-    ppid: number;
-    uid: number;
-    gid: number;
-    nsPid: number;
-    argc: number;
-    argvSize: number;
-    argvLen: number;
-    filenameLen: number;
-    flags: number;
-    comm: number;
-    commLength: number;
-    exeIno: number;
-    exeCtimeNs: number;
-    exeDev: number;
-    exeMode: number;
-    exeLen: number;
-    interpLen: number;
-    cwdLen: number;
-    context: number;
-    contextFlags: number;
-    euid: number;
-    egid: number;
-    suid: number;
-    sgid: number;
-    fsuid: number;
-    fsgid: number;
-    capInheritable: number;
-    capPermitted: number;
-    capEffective: number;
-    loginUid: number;
-    sessionId: number;
-    /** ns_inum[]: one u32 per namespace, in the order of `namespaces`. */
-    nsInum: number;
-    whoFlags: number;
-    tty: number;
-    ttyLength: number;
-    cgroupLen: number;
-    envSize: number;
-    envLen: number;
-    execSeq: number;
-    parentExecSeq: number;
-    /** sizeof(struct et_exec_record): where the variable part begins. */
-    length: number;
-  };
-  /** struct et_exit_record: the end of a process. */
-  exit: {
-    type: number;
-    bootNs: number;
-    startBootNs: number;
-    execSeq: number;
-    pid: number;
-    tid: number;
-    ppid: number;
-    status: number;
-    comm: number;
-    length: number;
-  };
-  /** struct et_fork_record: a new process. */
-  fork: {
-    type: number;
-    bootNs: number;
-    startBootNs: number;
-    parentStartBootNs: number;
-    execSeq: number;
-    pid: number;
-    ppid: number;
-    comm: number;
-    length: number;
-  };
-  /** struct et_task_record: a live process at start (the seed; never in the ring). */
-  task: {
-    type: number;
-    startBootNs: number;
-    parentStartBootNs: number;
-    execSeq: number;
-    parentExecSeq: number;
-    pid: number;
-    ppid: number;
-    uid: number;
-    flags: number;
-    exeLen: number;
-    argvLen: number;
-    comm: number;
-    length: number;
-    /** Flag bits. */
-    kernelThread: number;
-    fromProc: number;
-  };
-  /** struct et_exec_failed_record: an exec that returned an error. */
-  execFailed: {
-    type: number;
-    bootNs: number;
-    startBootNs: number;
-    parentStartBootNs: number;
-    execSeq: number;
-    pid: number;
-    tid: number;
-    ppid: number;
-    uid: number;
-    error: number;
-    argc: number;
-    argvLen: number;
-    filenameLen: number;
-    flags: number;
-    comm: number;
-    length: number;
-    /** Flag bits. */
-    argvTruncated: number;
-    argvFault: number;
-    filenameFault: number;
-    execveat: number;
-    filenameTruncated: number;
-  };
-  flags: {
-    argvTruncated: number;
-    argvFault: number;
-    filenameFault: number;
-    argcUnknown: number;
-    env: number;
-    envTruncated: number;
-    envFault: number;
-    filenameTruncated: number;
-  };
-  /** Bits of `context` (enum et_context): the parts a record carries. */
-  context: { exe: number; file: number; interpreter: number; cwd: number; cgroup: number };
-  /** Bits of `context_flags` (enum et_context_flags). */
-  contextFlags: {
-    exeTruncated: number;
-    cwdTruncated: number;
-    exeDeleted: number;
-    exeMemfd: number;
-    exeUpperLayer: number;
-    interpreter: number;
-    interpreterUnknown: number;
-    cgroupTruncated: number;
-  };
-  /** Bits of `who_flags` (enum et_who_flags). */
-  whoFlags: { secureExec: number; secureExecUnknown: number; auditUnknown: number; timeNsUnknown: number; tty: number };
-  /** The namespaces of ns_inum[], in its order (enum et_namespace). */
-  namespaces: NamespaceName[];
-  /**
-   * Longest stored exec filename plus its NUL, in bytes: PATH_MAX and room
-   * for the `/dev/fd/<dirfd>/` the kernel puts before a path relative to a dirfd.
-   */
-  filenameMax: number;
-  /** Longest stored path plus its NUL (PATH_MAX), in bytes. */
-  pathMax: number;
-  /** Steps of a path walk (components and mount crossings) before it is cut. */
-  pathDepth: number;
-  /** Levels of the cgroup tree a cgroup path keeps before it is cut. */
-  cgroupDepth: number;
-  /** Upper bound accepted for `argvLimit`. */
-  argvLimitMax: number;
-  /** Upper bound accepted for `envLimit`. */
-  envLimitMax: number;
-  /** The kernel filter's kinds, sides, flags and limits (bpf/exec_tracer.h). */
-  filter: {
-    uid: number;
-    gid: number;
-    euid: number;
-    pidNamespace: number;
-    comm: number;
-    cgroup: number;
-    filenamePrefix: number;
-    exePrefix: number;
-    descendant: number;
-    include: number;
-    exclude: number;
-    containersOnly: number;
-    hostOnly: number;
-    /** Bytes of a path prefix the kernel compares. */
-    prefixMax: number;
-    /** Bytes of a task name (comm) the kernel keeps. */
-    commMax: number;
-  };
-}
-
 export interface NativeBinding {
   /** Opens, loads and attaches off the main thread; resolves once attached. */
   open(options: NativeOpenOptions): Promise<NativeTracer>;
-  readonly layout: RecordLayout;
   /** The kernel's page size in bytes (the ring buffer's size unit). */
   readonly pageSize: number;
   /** CLOCK_BOOTTIME now, in ns: the clock of every record's `bootNs`. */

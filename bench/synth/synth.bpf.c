@@ -6,7 +6,7 @@
  * emitting are measured at rates no exec storm on a small machine reaches.
  * The loader (synth-load.c) hands this program the tracer's ring and .bss
  * maps, so records are woken for exactly as the tracer's own program wakes
- * them (bpf/ring.h: an idle consumer is woken by the first record; otherwise
+ * them (bpf/ring.bpf.h: an idle consumer is woken by the first record; otherwise
  * only past the ring's wakeup mark) and a full ring counts in its drops.
  */
 #include "vmlinux.h"

@@ -184,7 +184,7 @@ export interface ExitRecordFields {
   fixedSize: number;
 }
 
-/** One exit record, byte for byte as bpf/exit.h writes it. */
+/** One exit record, byte for byte as bpf/exit.bpf.h writes it. */
 export function encodeExitRecord(fields: Partial<ExitRecordFields> = {}): Buffer {
   const X = LAYOUT.exit;
   const fixed = fields.fixedSize ?? X.length;
@@ -213,7 +213,7 @@ export interface ForkRecordFields {
   execSeq: bigint;
 }
 
-/** One fork record, byte for byte as bpf/fork.h writes it. */
+/** One fork record, byte for byte as bpf/fork.bpf.h writes it. */
 export function encodeForkRecord(fields: Partial<ForkRecordFields> = {}): Buffer {
   const X = LAYOUT.fork;
   const b = Buffer.alloc(X.length);
@@ -288,7 +288,7 @@ export interface ExecFailedRecordFields {
   execSeq: bigint;
 }
 
-/** One failed-exec record, byte for byte as bpf/failed.h writes it. */
+/** One failed-exec record, byte for byte as bpf/failed.bpf.h writes it. */
 export function encodeExecFailedRecord(fields: Partial<ExecFailedRecordFields> = {}): Buffer {
   const X = LAYOUT.execFailed;
   const fullFilename = Buffer.from(fields.filename ?? '/nonexistent');
@@ -430,7 +430,6 @@ export class MockTracer implements NativeTracer {
 }
 
 export class MockBinding implements NativeBinding {
-  readonly layout = LAYOUT;
   readonly pageSize = 4096;
   bootNow = 2_000_000_000n;
   openError?: NativeError;

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecTracer, type ExecEvent, type ExecTracerOptions } from '../../lib/index.js';
-import { LAYOUT } from '../../lib/records/layout.js';
 import { pumpDeps } from '../helpers/pump.js';
 import { fixture, kernel, realBinding, run, scaled, traceDuring, uniqueTag } from './kernel.js';
 
@@ -21,10 +20,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'exec-tracer-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe.skipIf(!kernel)('the real kernel', () => {
-  it('exports the record layout the TypeScript decoder uses', () => {
-    expect(realBinding().layout).toEqual(LAYOUT);
-  });
-
   it('delivers each exec exactly once with the right ids, names and arguments', async () => {
     const tag = uniqueTag('fields');
     const before = realBinding().bootTimeNs();

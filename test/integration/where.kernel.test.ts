@@ -22,8 +22,8 @@ async function traceHeld(
   options: ExecTracerOptions = {},
 ): Promise<{ bytes: Buffer; events: ExecEvent[] }> {
   const binding = realBinding();
-  const resolved = resolveOptions(options, binding.layout);
-  const native = await binding.open(nativeOptions(resolved, binding.layout));
+  const resolved = resolveOptions(options);
+  const native = await binding.open(nativeOptions(resolved));
   const batches: Buffer[] = [];
   let failure: unknown;
   native.start(

@@ -2,11 +2,14 @@
 /*
  * The one ring buffer every record goes through, in the order the kernel
  * wrote them, and the rules for waking the consumer. Included once, by
- * exec_tracer.bpf.c: it defines the map and the counters user space reads.
+ * exec.bpf.h and by each program that writes records: it defines the map and
+ * the counters user space reads.
  */
-#ifndef EXEC_TRACER_RING_H
-#define EXEC_TRACER_RING_H
+#ifndef EXEC_TRACER_RING_BPF_H
+#define EXEC_TRACER_RING_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "exec_tracer.h"
 #include "bounds.h"
 
@@ -106,4 +109,4 @@ static __always_inline void submit(void *record, __u64 size)
 	wake_idle_consumer(flags);
 }
 
-#endif /* EXEC_TRACER_RING_H */
+#endif /* EXEC_TRACER_RING_BPF_H */

@@ -12,13 +12,18 @@
  * (a register, most syscalls succeed), then at the syscall number, and reads
  * anything else only for an exec that failed.
  */
-#ifndef EXEC_TRACER_FAILED_H
-#define EXEC_TRACER_FAILED_H
+#ifndef EXEC_TRACER_FAILED_BPF_H
+#define EXEC_TRACER_FAILED_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
-#include "ring.h"
-#include "filter.h"
+#include "ring.bpf.h"
+#include "filter.bpf.h"
+#include "exec.bpf.h" /* the scratch slot, argv_limit and read_filename() */
 
 /* The user registers as each architecture saves them (CO-RE flavors of
  * struct pt_regs: one object serves x86-64 and arm64). */
@@ -203,4 +208,4 @@ int BPF_PROG(handle_failed_btf, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-#endif /* EXEC_TRACER_FAILED_H */
+#endif /* EXEC_TRACER_FAILED_BPF_H */

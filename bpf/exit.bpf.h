@@ -8,19 +8,23 @@
  * one can see 0, so the first of them to claim the process in `exited`
  * writes the record and the others write nothing.
  */
-#ifndef EXEC_TRACER_EXIT_H
-#define EXEC_TRACER_EXIT_H
+#ifndef EXEC_TRACER_EXIT_BPF_H
+#define EXEC_TRACER_EXIT_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
-#include "ring.h"
+#include "ring.bpf.h"
 #include "task.h"
-#include "filter.h"
+#include "filter.bpf.h"
 
 /* signal->flags: the group is exiting as one (exit_group, a fatal signal). */
 #define ET_SIGNAL_GROUP_EXIT 0x00000004
 
 /* Whether exit records are written (set before load). The program also
- * runs, writing nothing, when only the filter needs it (bpf/filter.h). */
+ * runs, writing nothing, when only the filter needs it (bpf/filter.bpf.h). */
 const volatile __u32 emit_exits = 1;
 
 struct exit_key {
@@ -104,4 +108,4 @@ int handle_exit_tp(void *ctx)
 	return emit_exit((struct task_struct *)bpf_get_current_task(), false);
 }
 
-#endif /* EXEC_TRACER_EXIT_H */
+#endif /* EXEC_TRACER_EXIT_BPF_H */

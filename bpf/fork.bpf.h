@@ -4,15 +4,18 @@
  * process, none for a new thread. Only the BTF tracepoint hands over the
  * child; the classic one gives its pid alone, and a pid is not an identity.
  */
-#ifndef EXEC_TRACER_FORK_H
-#define EXEC_TRACER_FORK_H
+#ifndef EXEC_TRACER_FORK_BPF_H
+#define EXEC_TRACER_FORK_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "exec_tracer.h"
-#include "ring.h"
-#include "filter.h"
+#include "ring.bpf.h"
+#include "filter.bpf.h"
 
 /* Whether fork records are written (set before load). The program also
- * runs, writing nothing, when only the filter needs it (bpf/filter.h). */
+ * runs, writing nothing, when only the filter needs it (bpf/filter.bpf.h). */
 const volatile __u32 emit_forks = 1;
 
 SEC("tp_btf/sched_process_fork")
@@ -44,4 +47,4 @@ int BPF_PROG(handle_fork_btf, struct task_struct *parent, struct task_struct *ch
 	return 0;
 }
 
-#endif /* EXEC_TRACER_FORK_H */
+#endif /* EXEC_TRACER_FORK_BPF_H */

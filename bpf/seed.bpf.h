@@ -10,9 +10,12 @@
  * process that ends after the iterator saw it has its exit in the ring, and
  * one the iterator missed (it ended first) is not in the seed at all.
  */
-#ifndef EXEC_TRACER_SEED_H
-#define EXEC_TRACER_SEED_H
+#ifndef EXEC_TRACER_SEED_BPF_H
+#define EXEC_TRACER_SEED_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "exec_tracer.h"
 
 /* task->flags: a kernel thread (include/linux/sched.h). */
@@ -37,7 +40,7 @@ static __always_inline void seed_one(struct seq_file *seq, struct task_struct *t
 	r.pid = task->tgid;
 	r.ppid = parent->tgid;
 	r.uid = task->real_cred->uid.val;
-	r.flags = (task->flags & ET_PF_KTHREAD) ? ET_TASK_KTHREAD : 0;
+	r.flags = (task->flags & ET_PF_KTHREAD) ? ET_TASK_KERNEL_THREAD : 0;
 	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->comm);
 	bpf_seq_write(seq, &r, sizeof(r));
 }
@@ -68,4 +71,4 @@ int seed_tasks(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-#endif /* EXEC_TRACER_SEED_H */
+#endif /* EXEC_TRACER_SEED_BPF_H */

@@ -17,12 +17,17 @@
  * path of its own: it is judged by what the prefixes said of the process's
  * last exec (its image), inherited at fork.
  */
-#ifndef EXEC_TRACER_FILTER_H
-#define EXEC_TRACER_FILTER_H
+#ifndef EXEC_TRACER_FILTER_BPF_H
+#define EXEC_TRACER_FILTER_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "exec_tracer.h"
 #include "bounds.h"
 #include "task.h"
+#include "walk.bpf.h"
 
 /* Each generation's rule, and which is in force (0 or 1): user space
  * fills the other, then flips filter_gen. */
@@ -457,13 +462,13 @@ static __always_inline bool filter_drops(struct task_struct *task, struct et_fil
 	struct filter_input *in;
 	const struct cred *cred;
 
-	if ((need & ET_FILTER_BIT(ET_FILTER_PIDNS)) || flags) {
+	if ((need & ET_FILTER_BIT(ET_FILTER_PID_NAMESPACE)) || flags) {
 		ft.pidns = task_pidns(task);
 		if ((flags & ET_FILTER_CONTAINERS_ONLY) && ft.pidns == ET_INIT_PIDNS_INUM)
 			return true;
 		if ((flags & ET_FILTER_HOST_ONLY) && ft.pidns != ET_INIT_PIDNS_INUM)
 			return true;
-		if (FILTER_DROPS(ET_FILTER_PIDNS, filter_id_sides(rule, gen, inc, exc, ET_FILTER_PIDNS, ft.pidns)))
+		if (FILTER_DROPS(ET_FILTER_PID_NAMESPACE, filter_id_sides(rule, gen, inc, exc, ET_FILTER_PID_NAMESPACE, ft.pidns)))
 			return true;
 	}
 	if (need & (ET_FILTER_BIT(ET_FILTER_UID) | ET_FILTER_BIT(ET_FILTER_GID) | ET_FILTER_BIT(ET_FILTER_EUID))) {
@@ -638,4 +643,4 @@ int seed_filter(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-#endif /* EXEC_TRACER_FILTER_H */
+#endif /* EXEC_TRACER_FILTER_BPF_H */
