@@ -11,7 +11,7 @@ import type { ExecFilter } from './filter.js';
 export interface ExecContextOptions {
   /** `exe`, `rawExe`, `exeTruncated` (a path walk). */
   exe?: boolean;
-  /** `exeInode`, `exeDevice`, `exeCtimeNs`, `exeMode`, `exeDeleted`, `exeMemfd`, `exeUpperLayer`. */
+  /** The executable file's identity and kind: every other `exe*` field of ExecEvent (`exeInode`, `exeDevice`, `exeMode`…). */
   file?: boolean;
   /** `interpreter`, `rawInterpreter`. */
   interpreter?: boolean;
