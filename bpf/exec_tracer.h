@@ -345,7 +345,7 @@ struct et_exec_record {
 	__u32 ns_inum[ET_NS_COUNT]; /* namespace inode numbers, enum et_namespace */
 	__u16 who_flags;            /* enum et_who_flags */
 	__u16 cgroup_len;           /* cgroup path bytes stored (no NUL) */
-	__u32 reserved32;
+	__u32 exe_nlink;            /* the exe file's link count (i_nlink), with its identity */
 	char tty[ET_TTY_LEN];       /* controlling terminal's tty->name ("pts3", "tty1") */
 	/* The environment, when the env knob asks for it (ET_EXEC_ENV). */
 	__u32 env_size;             /* original environment bytes (env_end - env_start) */

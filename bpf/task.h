@@ -106,6 +106,7 @@ static __always_inline void clear_exe_identity(struct et_exec_record *r)
 	r->exe_ctime_ns = 0;
 	r->exe_dev = 0;
 	r->exe_mode = 0;
+	r->exe_nlink = 0;
 }
 
 /* The executable file's identity and flags, into the record. */
@@ -122,7 +123,8 @@ static __always_inline void read_exe_identity(struct et_exec_record *r, struct f
 	r->exe_dev = KREAD(direct, sb, s_dev);
 	r->exe_mode = KREAD(direct, inode, i_mode);
 	r->exe_ctime_ns = inode_ctime_ns(inode, direct);
-	if (KREAD(direct, inode, i_nlink) == 0)
+	r->exe_nlink = KREAD(direct, inode, i_nlink);
+	if (r->exe_nlink == 0)
 		r->context_flags |= ET_CTX_EXE_DELETED;
 	if (dentry_is_memfd(KREAD(direct, file, f_path.dentry), KREAD(direct, file, f_path.mnt), direct))
 		r->context_flags |= ET_CTX_EXE_MEMFD;

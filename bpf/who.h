@@ -103,7 +103,6 @@ static __always_inline void read_who(struct et_exec_record *r, struct task_struc
 	int i;
 
 	r->who_flags = 0;
-	r->reserved32 = 0;
 	for (i = 0; i < ET_NS_COUNT; i++)
 		r->ns_inum[i] = 0;
 	r->cap_inheritable = r->cap_permitted = r->cap_effective = 0;

@@ -154,6 +154,12 @@ export interface ExecEvent {
    */
   readonly exeMode: number;
   /**
+   * The executable file's link count at the exec, `stat(2)`'s `st_nlink`:
+   * 0 when it was deleted or never had a name (`exeDeleted`), more than 1
+   * when the same file is also reachable under another name (a hard link).
+   */
+  readonly exeNlink: number;
+  /**
    * The executable file had no links at the exec (`nlink == 0`): it was
    * deleted, or never had a name (a memfd is also `exeDeleted`).
    */

@@ -328,6 +328,10 @@ export class Exec implements ExecEvent {
     return this.#u16(X.exeMode);
   }
 
+  get exeNlink(): number {
+    return this.#fixedSize() < WHERE_END ? 0 : this.#buf.readUInt32LE(this.#at + X.exeNlink);
+  }
+
   get exeDeleted(): boolean {
     return this.#contextFlag(C.exeDeleted);
   }
@@ -492,7 +496,7 @@ export class Exec implements ExecEvent {
       parentStartBootNs: String(this.parentStartBootNs), processId: this.processId,
       parentProcessId: this.parentProcessId, execId: this.execId, parentExecId: this.parentExecId,
       exe: this.exe, exeTruncated: this.exeTruncated, exeInode: String(this.exeInode), exeDevice: this.exeDevice,
-      exeCtimeNs: String(this.exeCtimeNs), exeMode: this.exeMode, exeDeleted: this.exeDeleted,
+      exeCtimeNs: String(this.exeCtimeNs), exeMode: this.exeMode, exeNlink: this.exeNlink, exeDeleted: this.exeDeleted,
       exeMemfd: this.exeMemfd, exeUpperLayer: this.exeUpperLayer, interpreter: this.interpreter,
       cwd: this.cwd, cwdTruncated: this.cwdTruncated,
       euid: this.euid, egid: this.egid, suid: this.suid, sgid: this.sgid, fsuid: this.fsuid, fsgid: this.fsgid,

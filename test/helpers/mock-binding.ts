@@ -45,6 +45,7 @@ export interface ExecRecordFields {
   /** The kernel's dev_t: major << 20 | minor. */
   exeDev: number;
   exeMode: number;
+  exeNlink: number;
   /** Bits of LAYOUT.context (default: every part). */
   context: number;
   /** Bits of LAYOUT.contextFlags (the interpreter bit is added when `interpreter` is set). */
@@ -157,7 +158,10 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
     b.writeUInt16LE((fields.whoFlags ?? 0) | (fields.tty === undefined ? 0 : LAYOUT.whoFlags.tty), X.whoFlags);
   }
   if (fixed >= X.tty + X.ttyLength && fields.tty !== undefined) b.write(fields.tty.slice(0, X.ttyLength - 1), X.tty, 'latin1');
-  if (withWhere) b.writeUInt16LE(cgroup.length, X.cgroupLen);
+  if (withWhere) {
+    b.writeUInt16LE(cgroup.length, X.cgroupLen);
+    b.writeUInt32LE(fields.exeNlink ?? 1, X.exeNlink);
+  }
   if (fixed >= X.parentExecSeq + 8) {
     b.writeBigUInt64LE(fields.execSeq ?? 2n, X.execSeq);
     b.writeBigUInt64LE(fields.parentExecSeq ?? 1n, X.parentExecSeq);

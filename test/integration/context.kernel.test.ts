@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, statSync,
-  symlinkSync, writeFileSync,
+  linkSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,7 @@ function expectIdentity(event: ExecEvent, path: string): void {
   expect(event.exeDevice).toBe(Number(st.dev));
   expect(event.exeMode).toBe(Number(st.mode));
   expect(event.exeCtimeNs).toBe(st.ctimeNs);
+  expect(event.exeNlink).toBe(Number(st.nlink));
 }
 
 async function ok(file: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<void> {
@@ -110,12 +111,14 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     expect(only(events, `${tag}-fexecve`).filename).toMatch(/^\/dev\/fd\/\d+$/);
   });
 
-  it('flags a memfd, a deleted file, and a setuid file', async () => {
+  it('flags a memfd, a deleted file, and a setuid file, and counts a hard-linked one\'s links', async () => {
     const tag = uniqueTag('flags');
     const copy = join(dir('deleted'), 'true-copy');
     const setuid = join(dir('setuid'), 'true-setuid');
     copyFileSync(TRUE, setuid);
     chmodSync(setuid, 0o4755);
+    // The setuid file under a second name, as a planted copy might hide.
+    linkSync(setuid, join(dir('setuid'), 'also-true'));
     const paths = fixture('exec-paths');
     const events = await execsDuring(async () => {
       await ok(paths, ['memfd', '/bin/true', `${tag}-memfd`]);
@@ -126,11 +129,13 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     const memfd = only(events, `${tag}-memfd`);
     expect(memfd.exeMemfd).toBe(true);
     expect(memfd.exeDeleted).toBe(true); // a memfd never had a link
+    expect(memfd.exeNlink).toBe(0);
     expect(memfd.exe).toBe('/memfd:exec-tracer-test');
     expect(memfd.exeMode & 0o170000).toBe(0o100000);
 
     const deleted = only(events, `${tag}-deleted`);
     expect(deleted.exeDeleted).toBe(true);
+    expect(deleted.exeNlink).toBe(0);
     expect(deleted.exeMemfd).toBe(false);
     expect(deleted.exe).toBe(copy); // d_path() would add " (deleted)": the flag says it
     expect(existsSync(copy)).toBe(false);
@@ -139,6 +144,7 @@ describe.skipIf(!kernel)('the exec context on the real kernel', () => {
     expect(suid.exe).toBe(setuid);
     expect(suid.exeMode & 0o4000).toBe(0o4000);
     expect(suid.exeDeleted || suid.exeMemfd).toBe(false);
+    expect(suid.exeNlink).toBe(2);
     expectIdentity(suid, setuid);
   });
 

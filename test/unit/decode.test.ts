@@ -231,7 +231,7 @@ describe('decodeBatch', () => {
         filename: '/opt/run.sh', argv: ['/bin/sh', '/opt/run.sh'],
         exe: '/usr/bin/dash', interpreter: '/bin/sh', cwd: '/srv/app',
         exeIno: 0xffff_ffff_ffffn, exeCtimeNs: 1_700_000_000_123_456_789n, exeMode: 0o104755,
-        exeDev: (259 << 20) | 0x12345,
+        exeDev: (259 << 20) | 0x12345, exeNlink: 0xfffffffe,
         contextFlags: F.exeDeleted | F.exeUpperLayer | F.cwdTruncated,
       });
       const { events, error } = decodeBatch(record, clock);
@@ -239,7 +239,7 @@ describe('decodeBatch', () => {
       const e = events[0]!;
       expect(e).toMatchObject({
         exe: '/usr/bin/dash', exeTruncated: false, exeInode: 0xffff_ffff_ffffn,
-        exeCtimeNs: 1_700_000_000_123_456_789n, exeMode: 0o104755,
+        exeCtimeNs: 1_700_000_000_123_456_789n, exeMode: 0o104755, exeNlink: 0xfffffffe,
         exeDeleted: true, exeMemfd: false, exeUpperLayer: true,
         interpreter: '/bin/sh', cwd: '/srv/app', cwdTruncated: true,
       });
@@ -250,7 +250,7 @@ describe('decodeBatch', () => {
       expect(e.rawCwd).toEqual(Buffer.from('/srv/app'));
       expect(e.argv).toEqual(['/bin/sh', '/opt/run.sh']);
       expect(JSON.parse(JSON.stringify(e))).toMatchObject({
-        exe: '/usr/bin/dash', exeInode: String(0xffff_ffff_ffffn), exeMode: 0o104755, interpreter: '/bin/sh', cwd: '/srv/app',
+        exe: '/usr/bin/dash', exeInode: String(0xffff_ffff_ffffn), exeMode: 0o104755, exeNlink: 0xfffffffe, interpreter: '/bin/sh', cwd: '/srv/app',
       });
     });
 
@@ -268,8 +268,8 @@ describe('decodeBatch', () => {
     it('reads as empty when the kernel object predates the context fields', () => {
       const e = decodeBatch(encodeExecRecord({ fixedSize: 96, argv: ['old'] }), clock).events[0]!;
       expect(e.argv).toEqual(['old']);
-      expect([e.exe, e.cwd, e.interpreter, e.exeInode, e.exeDevice, e.exeMode, e.exeCtimeNs]).toEqual([
-        '', '', undefined, 0n, 0, 0, 0n,
+      expect([e.exe, e.cwd, e.interpreter, e.exeInode, e.exeDevice, e.exeMode, e.exeCtimeNs, e.exeNlink]).toEqual([
+        '', '', undefined, 0n, 0, 0, 0n, 0,
       ]);
       expect([e.exeDeleted, e.exeMemfd, e.exeUpperLayer, e.exeTruncated, e.cwdTruncated]).toEqual([
         false, false, false, false, false,
