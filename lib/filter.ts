@@ -30,7 +30,8 @@ export interface ValidFilter extends Readonly<Omit<ExecFilter, 'exclude'>> {
  * gids, euids, pidNamespaces, cgroups) 5 kinds × 2 sides × 256 × 2 of the
  * 8192 id slots, comms 256 × 2 × 2 = 1024, prefixes (exe and filename)
  * 64 × 2 × 2 × 2 = 512, and descendantsOf 64 × 2 + excludeSelf of the 256
- * roots (one generation: roots only seed it).
+ * roots (one generation: roots only seed it). test/unit/layout.test.ts
+ * checks these sums against the map sizes in the built object's BTF.
  */
 export const FILTER_LIMITS = { ids: 256, comms: 256, cgroups: 256, prefixes: 64, descendantsOf: 64 } as const;
 

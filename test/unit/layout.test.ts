@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BTF_LAYOUT } from '../../lib/records/layout.generated.js';
+import { FILTER_LIMITS } from '../../lib/filter.js';
 import { LAYOUT } from '../../lib/records/layout.js';
 import { root } from '../helpers/process.js';
 
@@ -156,5 +157,35 @@ describe('the record layout', () => {
     // Nothing the derivation produced is missing or not a number.
     const leaves = (o: object): unknown[] => Object.values(o).flatMap((v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v) : [v]));
     expect(leaves({ ...LAYOUT, namespaces: undefined }).filter((v) => v !== undefined && typeof v !== 'number')).toEqual([]);
+  });
+});
+
+/** Each map's max_entries, as the object's BTF declares it (`__uint(max_entries, N)` is an array of N). */
+function mapSizes(): Map<string, number> {
+  type BtfType = { id: number; kind: string; name?: string; type_id?: number; nr_elems?: number; members?: { name: string; type_id: number }[] };
+  const { types } = JSON.parse(execFileSync('bpftool', ['btf', 'dump', 'file', object, '-j'], { encoding: 'utf8' })) as { types: BtfType[] };
+  const byId = new Map(types.map((t) => [t.id, t]));
+  const sizes = new Map<string, number>();
+  for (const v of types.filter((t) => t.kind === 'VAR')) {
+    const field = byId.get(v.type_id!)?.members?.find((m) => m.name === 'max_entries');
+    const array = field && byId.get(byId.get(field.type_id)?.type_id ?? -1);
+    if (array?.kind === 'ARRAY') sizes.set(v.name!, array.nr_elems!);
+  }
+  return sizes;
+}
+
+describe("the filter's capacities against the kernel's maps", () => {
+  it('hold the largest filter twice over, the one in force beside the one replacing it', () => {
+    const maps = mapSizes();
+    const L = FILTER_LIMITS;
+    const sides = 2;
+    const generations = 2;
+    // uids, gids, euids and pidNamespaces take `ids` each, cgroups its own.
+    expect((4 * L.ids + L.cgroups) * sides * generations).toBeLessThanOrEqual(maps.get('filter_ids')!);
+    expect(L.comms * sides * generations).toBeLessThanOrEqual(maps.get('filter_comms')!);
+    // exePrefixes and filenamePrefixes.
+    expect(2 * L.prefixes * sides * generations).toBeLessThanOrEqual(maps.get('filter_prefixes')!);
+    // Roots only seed the tracked set: one generation, plus excludeSelf's.
+    expect(L.descendantsOf * sides + 1).toBeLessThanOrEqual(maps.get('filter_roots')!);
   });
 });
