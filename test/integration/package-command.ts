@@ -97,6 +97,9 @@ export function describeCommand(installed: () => Installed): void {
       const command = start(['--json', '--exits']);
       const spawner = spawnEvery(100, (n) => echo([`${tag}-${n}`, Buffer.from([0x66, 0xff]).toString('latin1')]));
       const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+      const { processId } = JSON.parse(line) as { processId: string };
+      // The exec line can be read before its process has exited: wait for the exit before SIGINT ends the run.
+      await command.line((l) => l.includes('"kind":"exit"') && (JSON.parse(l) as { processId: string }).processId === processId);
       await interrupt(command);
       const objects = command.lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(objects.length).toBe(command.lines.filter((l) => l !== '').length);
