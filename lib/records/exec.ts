@@ -12,7 +12,7 @@ import type { NamespaceName } from '../../types/binding.js';
 import type { ExecEvent, ProcessInfo, ProcessTable } from '../../types/index.js';
 import { containerIdFromCgroup } from '../container.js';
 import type { Redactor } from '../redact.js';
-import { wallClock, type Clock } from './clock.js';
+import { RECORD_CLOCK, wallClock, type Clock } from './clock.js';
 import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text } from './fields.js';
 import { LAYOUT } from './layout.js';
 
@@ -449,6 +449,10 @@ export class Exec implements ExecEvent {
 
   get kind(): 'exec' {
     return 'exec';
+  }
+
+  get [RECORD_CLOCK](): Clock {
+    return this.#clock;
   }
 
   // Made once (the process table and listeners may each ask), and without
