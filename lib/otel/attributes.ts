@@ -130,6 +130,8 @@ function execAttributes(event: ExecEvent, a: OtelAttributes): void {
   a['process.saved_user.id'] = event.suid;
   if (event.cwd !== '') a['process.working_directory'] = event.cwd;
   a['process.interactive'] = event.tty !== undefined;
+  if (event.sid !== 0) a['process.session_leader.pid'] = event.sid;
+  if (event.pgid !== 0) a['process.group_leader.pid'] = event.pgid;
   if (event.cgroup !== '') a['process.linux.cgroup'] = `0::${event.cgroup}`;
   if (event.containerId !== undefined) a['container.id'] = event.containerId;
   for (const [name, value] of Object.entries(event.env)) a[`process.environment_variable.${name}`] = value;

@@ -41,7 +41,7 @@ const exec = () =>
       capEffective: 0x1ff_ffff_ffffn, capPermitted: 0x1ff_ffff_ffffn, capInheritable: 0n,
       loginUid: 1000, sessionId: 4, namespaces: { pid: 4026531836, mnt: 4026531841 }, tty: 'pts3',
       cgroup: '/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope',
-      env: ['LANG=C.UTF-8', 'TERM=xterm'],
+      env: ['LANG=C.UTF-8', 'TERM=xterm'], sid: 4000, pgid: 4100,
     }),
   );
 
@@ -80,6 +80,7 @@ describe('toOtelAttributes', () => {
       'process.command': 'curl', 'process.command_args': ['curl', '-s', 'https://example.com'], 'process.args_count': 3,
       'process.user.id': 0, 'process.real_user.id': 1000, 'process.saved_user.id': 0,
       'process.working_directory': '/home/ann', 'process.interactive': true,
+      'process.session_leader.pid': 4000, 'process.group_leader.pid': 4100,
       'process.linux.cgroup': '0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope',
       'container.id': '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
       'process.environment_variable.LANG': 'C.UTF-8', 'process.environment_variable.TERM': 'xterm',
