@@ -37,7 +37,7 @@ export const DEFAULT_APP_NAME = 'exec-tracer';
 /** rsyslog's default maximum message size (`global(maxMessageSize)`), bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 8096;
 
-/** The flag set when `process.command_args` / `exec_tracer.argv` lost arguments (or the end of one) to the size limit. */
+/** The flag set when `process.command_args` (exec) / `exec_tracer.exec.args` (failed exec) lost arguments (or the end of one) to the size limit. */
 export const ARGV_TRUNCATED = 'exec_tracer.argv.truncated';
 /** The flag set when environment variables were left out to fit the size limit. */
 export const ENV_TRUNCATED = 'exec_tracer.env.truncated';
@@ -48,7 +48,7 @@ export const ENV_TRUNCATED = 'exec_tracer.env.truncated';
  */
 export const ATTRIBUTES_TRUNCATED = 'exec_tracer.attributes.truncated';
 
-const ARGV_KEYS = ['process.command_args', 'exec_tracer.argv'];
+const ARGV_KEYS = ['process.command_args', 'exec_tracer.exec.args'];
 const ENV_PREFIX = 'process.environment_variable.';
 /** Kept when attributes have to be left out: what identifies the process. */
 const CORE_KEYS = new Set(['process.pid', ATTRIBUTES_TRUNCATED, ARGV_TRUNCATED, ENV_TRUNCATED]);

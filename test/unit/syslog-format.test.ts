@@ -120,13 +120,13 @@ describe('cutting to maxMessageBytes', () => {
     }
   });
 
-  it('cuts a failed exec\'s exec_tracer.argv the same way', () => {
+  it('cuts a failed exec\'s exec_tracer.exec.args the same way', () => {
     const failed = decodeBatch(encodeExecFailedRecord({ pid: 7, errno: 2, argv: ['a'.repeat(2000), 'b'.repeat(2000)] }), clock, {}).records[0]!;
     const { message, bytes: n } = formatMessage(failed, parts, 1000);
     expect(n).toBeLessThanOrEqual(1000);
     const attrs = msgOf(message).attributes;
     expect(attrs[ARGV_TRUNCATED]).toBe(true);
-    expect((attrs['exec_tracer.argv'] as string[])[0]).toMatch(/^a+$/);
+    expect((attrs['exec_tracer.exec.args'] as string[])[0]).toMatch(/^a+$/);
   });
 
   it('cuts the longest other strings when even without argv and environment it is too big, and says so', () => {
