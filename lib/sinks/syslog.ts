@@ -68,6 +68,14 @@ export interface SyslogSinkEvents {
 }
 
 const FIRST_BACKOFF_MS = 100;
+/**
+ * How long a message may wait for others to share its socket write. A write
+ * to a loopback or LAN peer costs tens of µs of the tracer's CPU (on
+ * loopback the kernel runs the receiver's TCP side in the sender's call):
+ * one per tracer batch (every 10 ms) cost more than formatting the
+ * messages; one per 50 ms or per 64 KiB, whichever comes first, does not.
+ */
+const FLUSH_DELAY_MS = 50;
 /** The bytes joined into one socket write: enough to amortise the syscall, small enough not to hog the loop. */
 const BATCH_CHARS = 64 * 1024;
 /**
@@ -125,7 +133,8 @@ class Fifo {
  * ```
  *
  * `write()` never throws and never blocks: it formats the message and
- * queues it; the queue is written to the socket in batches, one at a time.
+ * queues it; the queue is written to the socket in batches (up to 64 KiB,
+ * at most 50 ms after a message came), one write at a time.
  * Problems (a connection refused or lost, a certificate refused, drops) are
  * `'error'` events, and the sink goes on: it reconnects with exponential
  * backoff and jitter (100 ms up to `maxBackoffMs`), holding events in the
@@ -156,6 +165,7 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #flushScheduled = false;
+  #flushTimer: NodeJS.Timeout | undefined;
   #overflowing = false;
   #closed = false;
   #closedReported = false;
@@ -253,6 +263,8 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
       });
     }
     this.#onIdle = undefined;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     // What the deadline left: dropped, and said so; a late write callback is ignored.
@@ -365,15 +377,26 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     }
   }
 
+  /**
+   * Writes soon: at once (next turn) when a batch is full, something is to
+   * be replayed or the sink is closing; otherwise within FLUSH_DELAY_MS.
+   */
   #scheduleFlush(): void {
-    if (this.#flushScheduled || !this.#connected || this.#inFlight !== 0) return;
-    this.#flushScheduled = true;
-    // One write for everything written in this turn of the event loop (the
-    // tracer emits a whole batch of events in one turn).
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
+    if (!this.#connected || this.#inFlight !== 0 || this.#flushScheduled) return;
+    if (this.#closed || this.#replay.length > 0 || this.#queue.chars >= BATCH_CHARS) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    } else if (this.#flushTimer === undefined && this.#queue.length > 0) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.#flush();
+      }, FLUSH_DELAY_MS);
+    }
   }
 
   /** Writes the next batch (replays first) if connected and no write is under way. */
@@ -397,7 +420,7 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
         this.#replay.splice(0, n);
         this.#replayed += n;
         for (const f of batch) this.#remember(f);
-        this.#flush();
+        this.#scheduleFlush();
       });
       return;
     }
@@ -415,7 +438,8 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
       queue.drop(n);
       this.#sent += n;
       if (queue.length < this.#options.maxQueue) this.#overflowing = false;
-      this.#flush();
+      if (this.#closed) this.#flush();
+      else this.#scheduleFlush();
     });
   }
 

@@ -58,7 +58,7 @@ export interface RsyslogTls {
  * RFC 6587 octet-counted frames (and newline-ended ones), every message
  * written as a line: rsyslog's view of the header, then MSG as received.
  */
-export function rsyslogConf(o: { dir: string; tcpPort: number; tlsPort: number; tls: RsyslogTls; file: string }): string {
+export function rsyslogConf(o: { dir: string; address: string; tcpPort: number; tlsPort: number; tls: RsyslogTls; file: string }): string {
   return `global(
   workDirectory="${o.dir}"
   defaultNetstreamDriverCAFile="${o.tls.caFile}"
@@ -74,8 +74,8 @@ template(name="fields" type="string"
 ruleset(name="exec-tracer") {
   action(type="omfile" file="${o.file}" template="fields")
 }
-input(type="imptcp" address="127.0.0.1" port="${o.tcpPort}" ruleset="exec-tracer")
-input(type="imtcp" address="127.0.0.1" port="${o.tlsPort}" ruleset="exec-tracer")
+input(type="imptcp" address="${o.address}" port="${o.tcpPort}" ruleset="exec-tracer")
+input(type="imtcp" address="${o.address}" port="${o.tlsPort}" ruleset="exec-tracer")
 `;
 }
 
@@ -129,7 +129,7 @@ export async function startRsyslog(dir: string, tls: RsyslogTls): Promise<Rsyslo
   const [tcpPort, tlsPort] = [await freePort(), await freePort()];
   const file = join(dir, 'messages.log');
   const confFile = join(dir, 'rsyslog.conf');
-  writeFileSync(confFile, rsyslogConf({ dir, tcpPort, tlsPort, tls, file }));
+  writeFileSync(confFile, rsyslogConf({ dir, address: '127.0.0.1', tcpPort, tlsPort, tls, file }));
   let proc!: ChildProcess;
   let stderr = '';
   let exited!: Promise<void>;

@@ -3,6 +3,8 @@
 // The syslog sink's bytes: RFC 5424 header and PRI, RFC 6587 framing, the
 // MSG (the event's OpenTelemetry record), cutting to maxMessageBytes at
 // every boundary, and the options' typed errors.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toOtelRecord, type TracerEvent } from '../../lib/otel/attributes.js';
 import { decodeBatch } from '../../lib/records/decode.js';
@@ -20,6 +22,8 @@ import {
 } from '../../lib/sinks/syslog-format.js';
 import { resolveSyslogOptions, SyslogError } from '../../lib/sinks/syslog-options.js';
 import { encodeExecFailedRecord, encodeExecRecord, encodeExitRecord } from '../helpers/mock-binding.js';
+import { root } from '../helpers/process.js';
+import { rsyslogConf } from '../helpers/rsyslog.js';
 
 const clock = { epochOffsetNs: 1_796_602_323_000_000_000n };
 const parts: HeaderParts = { facility: 10, hostname: 'host-1', appName: 'exec-tracer', procId: '4242' };
@@ -227,5 +231,16 @@ describe('the options', () => {
     expect(n).toBeLessThanOrEqual(needed);
     expect(msgOf(message).attributes['process.pid']).toBe(4_194_304);
     expect(() => resolveSyslogOptions({ url: 'tcp://h:1', maxMessageBytes: needed - 1 }, longHost)).toThrow(/cannot hold/);
+  });
+});
+
+describe('docs/syslog.md', () => {
+  it('shows the rsyslog configuration the integration tests run', () => {
+    const doc = readFileSync(join(root, 'docs', 'syslog.md'), 'utf8');
+    const conf = rsyslogConf({
+      dir: '/var/spool/rsyslog', address: '0.0.0.0', tcpPort: 514, tlsPort: 6514, file: '/var/log/exec-tracer.log',
+      tls: { caFile: '/etc/rsyslog.d/exec-tracer/ca.pem', certFile: '/etc/rsyslog.d/exec-tracer/cert.pem', keyFile: '/etc/rsyslog.d/exec-tracer/key.pem' },
+    });
+    expect(doc).toContain(`\`\`\`\n${conf}\`\`\``);
   });
 });
