@@ -355,6 +355,10 @@ struct et_exec_record {
 	 * exec_seq) names one image of one process. */
 	__u64 exec_seq;             /* this image's, after the exec */
 	__u64 parent_exec_seq;      /* the image the real parent runs at this moment */
+	/* The session and the process group, each by its leader's pid as the
+	 * host sees it (what ps shows as SID and PGID). */
+	__u32 sid;
+	__u32 pgid;
 	/* then: filename_len bytes of bprm->filename; argv_len bytes of argv
 	 * exactly as in the new process's memory (each argument NUL-terminated;
 	 * the last one is cut short when ET_EXEC_ARGV_TRUNCATED is set); then

@@ -94,6 +94,27 @@ static __always_inline void read_tty(struct et_exec_record *r, struct task_struc
 		r->who_flags |= ET_WHO_TTY;
 }
 
+/* A struct pid's number as the host (the initial pid namespace) sees it; 0 for none. */
+static __always_inline __u32 host_pid_nr(struct pid *pid)
+{
+	__u32 nr = 0;
+
+	/* numbers[] is a flexible array: a probe read, whichever the hook. */
+	if (pid)
+		bpf_core_read(&nr, sizeof(nr), &pid->numbers[0].nr);
+	return nr;
+}
+
+/* The session and the process group, by their leaders' pids. */
+static __always_inline void read_session(struct et_exec_record *r, struct task_struct *task,
+					 const bool direct)
+{
+	struct signal_struct *signal = KREAD(direct, task, signal);
+
+	r->sid = host_pid_nr(KREAD(direct, signal, pids[PIDTYPE_SID]));
+	r->pgid = host_pid_nr(KREAD(direct, signal, pids[PIDTYPE_PGID]));
+}
+
 /* Everything of "who" into the record; bprm is NULL where the hook has none. */
 static __always_inline void read_who(struct et_exec_record *r, struct task_struct *task,
 				     struct linux_binprm *bprm, struct pid_namespace *pid_ns,
@@ -109,6 +130,7 @@ static __always_inline void read_who(struct et_exec_record *r, struct task_struc
 	read_credentials(r, cred, direct);
 	read_namespaces(r, task, pid_ns, direct);
 	read_tty(r, task, direct);
+	read_session(r, task, direct);
 
 	if (bpf_core_field_exists(struct task_struct, loginuid)) {
 		r->login_uid = KREAD(direct, task, loginuid.val);

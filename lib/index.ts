@@ -11,6 +11,17 @@ export type { Clock } from './records/clock.js';
 export { containerIdFromCgroup } from './container.js';
 export { DEFAULT_REDACTIONS } from './redact.js';
 export { LAYOUT } from './records/layout.js';
+export {
+  toOtelAttributes,
+  toOtelRecord,
+  otelEventName,
+  otelTimestamp,
+  otelEpochNs,
+  type OtelAttributes,
+  type OtelValue,
+  type OtelRecord,
+  type TracerEvent,
+} from './otel/attributes.js';
 export type {
   ExecEvent,
   ExitEvent,

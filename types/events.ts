@@ -233,6 +233,20 @@ export interface ExecEvent {
   /** The audit session id (`/proc/<pid>/sessionid`); `undefined` when unset. */
   readonly sessionId: number | undefined;
   /**
+   * The session the process is in, by its leader's pid as the host sees it
+   * (`ps -o sid`; OpenTelemetry's `process.session_leader.pid`): equal to
+   * `pid` for a process that called `setsid(2)`. Not the audit `sessionId`.
+   * 0 in a record of an older kernel object.
+   */
+  readonly sid: number;
+  /**
+   * The process group, by its leader's pid as the host sees it
+   * (`ps -o pgid`; OpenTelemetry's `process.group_leader.pid`): a shell's
+   * job, e.g. the processes of one pipeline. 0 in a record of an older
+   * kernel object.
+   */
+  readonly pgid: number;
+  /**
    * The controlling terminal, named as under /dev: `'pts/3'` for a
    * pseudo-terminal (ssh, a terminal emulator, `script`), `'tty1'` for a
    * console, `'ttyS0'` for a serial line; `undefined` when the process has

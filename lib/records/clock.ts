@@ -14,3 +14,11 @@ export interface Clock {
 export function wallClock(bootNs: bigint, clock: Clock): Date {
   return new Date(Number((bootNs + clock.epochOffsetNs) / 1_000_000n));
 }
+
+/**
+ * Where a record keeps the clock it was decoded with: what turns its boot-clock
+ * times into exact wall-clock nanoseconds (`Date` keeps only milliseconds).
+ * Not public: lib/otel reads it, and falls back to `time` for an event it
+ * did not decode.
+ */
+export const RECORD_CLOCK: unique symbol = Symbol('exec-tracer.clock');

@@ -12,7 +12,7 @@ import type { NamespaceName } from '../../types/binding.js';
 import type { ExecEvent, ProcessInfo, ProcessTable } from '../../types/index.js';
 import { containerIdFromCgroup } from '../container.js';
 import type { Redactor } from '../redact.js';
-import { wallClock, type Clock } from './clock.js';
+import { RECORD_CLOCK, wallClock, type Clock } from './clock.js';
 import { boundedBuffers, boundedStrings, readComm, readRawComm, stringBounds, u64Text } from './fields.js';
 import { LAYOUT } from './layout.js';
 
@@ -33,6 +33,8 @@ const WHO_END = X.whoFlags + 2;
 export const WHERE_END = X.envLen + 4;
 /** Where the image counters end: a shorter record has none (its execId is made from the exec's time). */
 const IMAGE_END = X.parentExecSeq + 8;
+/** Where the session and process group end: a shorter record has neither. */
+const SESSION_END = X.pgid + 4;
 const EMPTY = Buffer.alloc(0);
 type PathIndex = 0 | 1 | 2 | 3;
 const H = LAYOUT.header;
@@ -451,6 +453,10 @@ export class Exec implements ExecEvent {
     return 'exec';
   }
 
+  get [RECORD_CLOCK](): Clock {
+    return this.#clock;
+  }
+
   // Made once (the process table and listeners may each ask), and without
   // a BigInt where the value allows (u64Text()).
   get processId(): string {
@@ -469,6 +475,14 @@ export class Exec implements ExecEvent {
   get parentExecId(): string | undefined {
     if (this.#fixedSize() < IMAGE_END) return undefined;
     return `${this.parentProcessId}:${u64Text(this.#buf, this.#at + X.parentExecSeq)}`;
+  }
+
+  get sid(): number {
+    return this.#fixedSize() < SESSION_END ? 0 : this.#buf.readUInt32LE(this.#at + X.sid);
+  }
+
+  get pgid(): number {
+    return this.#fixedSize() < SESSION_END ? 0 : this.#buf.readUInt32LE(this.#at + X.pgid);
   }
 
   get parent(): ProcessInfo | undefined {
@@ -502,7 +516,7 @@ export class Exec implements ExecEvent {
       euid: this.euid, egid: this.egid, suid: this.suid, sgid: this.sgid, fsuid: this.fsuid, fsgid: this.fsgid,
       capEffective: String(this.capEffective), capPermitted: String(this.capPermitted),
       capInheritable: String(this.capInheritable), secureExec: this.secureExec,
-      loginUid: this.loginUid, sessionId: this.sessionId, tty: this.tty, namespaces: this.namespaces,
+      loginUid: this.loginUid, sessionId: this.sessionId, sid: this.sid, pgid: this.pgid, tty: this.tty, namespaces: this.namespaces,
       cgroup: this.cgroup, cgroupTruncated: this.cgroupTruncated, containerId: this.containerId,
       env: this.env, envTruncated: this.envTruncated, envTotalBytes: this.envTotalBytes, envFault: this.envFault,
     };

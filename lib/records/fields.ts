@@ -3,7 +3,7 @@
 // Fields every record type carries the same way: the task name, the clock,
 // and the identities that tie exec, exit and fork events together.
 import { constants } from 'node:os';
-import { wallClock, type Clock } from './clock.js';
+import { RECORD_CLOCK, wallClock, type Clock } from './clock.js';
 
 /** Bytes of a task name (TASK_COMM_LEN). */
 export const COMM_LENGTH = 16;
@@ -143,6 +143,10 @@ export abstract class FixedRecord {
 
   get time(): Date {
     return wallClock(this.bootNs, this.clock);
+  }
+
+  get [RECORD_CLOCK](): Clock {
+    return this.clock;
   }
 
   get startBootNs(): bigint {

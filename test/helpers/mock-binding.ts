@@ -78,6 +78,9 @@ export interface ExecRecordFields {
   /** The kernel's exec counters of this image and of the parent's. */
   execSeq: bigint;
   parentExecSeq: bigint;
+  /** The session's and the process group's leaders. */
+  sid: number;
+  pgid: number;
 }
 
 const bytes = (v: string | Buffer | undefined, fallback: string): Buffer =>
@@ -165,6 +168,10 @@ export function encodeExecRecord(fields: Partial<ExecRecordFields> = {}): Buffer
   if (fixed >= X.parentExecSeq + 8) {
     b.writeBigUInt64LE(fields.execSeq ?? 2n, X.execSeq);
     b.writeBigUInt64LE(fields.parentExecSeq ?? 1n, X.parentExecSeq);
+  }
+  if (fixed >= X.pgid + 4) {
+    b.writeUInt32LE(fields.sid ?? 0, X.sid);
+    b.writeUInt32LE(fields.pgid ?? 0, X.pgid);
   }
   if (withEnv) {
     b.writeUInt32LE(fullEnv.length, X.envSize);

@@ -136,6 +136,22 @@ describe.skipIf(!kernel)('who ran the exec, on the real kernel', () => {
     expect(only(events, `${tag}-none`).tty).toBeUndefined();
   });
 
+  it('names the session and the process group by their leaders, as /proc/<pid>/stat does', async () => {
+    const tag = uniqueTag('session');
+    const { events } = await traceDuring(async () => {
+      await ok(TRUE, [`${tag}-inherited`]);
+      // setsid(1) calls setsid(2) and execs: the process leads a new session and group.
+      await ok('setsid', [TRUE, `${tag}-leader`]);
+    });
+    // Fields 5 and 6 of /proc/<pid>/stat, after the parenthesised name.
+    const [pgid, sid] = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ').slice(2, 4).map(Number);
+    const inherited = only(events, `${tag}-inherited`);
+    expect([inherited.sid, inherited.pgid]).toEqual([sid, pgid]);
+    const leader = only(events, `${tag}-leader`);
+    expect([leader.sid, leader.pgid]).toEqual([leader.pid, leader.pid]);
+    expect(leader.sid).not.toBe(sid);
+  });
+
   it('names the namespaces of a process in new ones as /proc/<pid>/ns does', async () => {
     const tag = uniqueTag('ns');
     const names = LAYOUT.namespaces;

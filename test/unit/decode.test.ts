@@ -185,16 +185,19 @@ describe('decodeBatch', () => {
       const e = decodeBatch(encodeExecRecord({
         uid: 1000, gid: 1000, euid: 0, egid: 5, suid: 0, sgid: 5, fsuid: 0, fsgid: 5,
         capInheritable: 1n << 13n, capPermitted: (1n << 41n) - 1n, capEffective: 1n << 40n,
-        loginUid: 1000, sessionId: 7, namespaces, whoFlags: W.secureExec,
+        loginUid: 1000, sessionId: 7, namespaces, whoFlags: W.secureExec, sid: 900, pgid: 950,
       }), clock).events[0]!;
       expect(e).toMatchObject({
         uid: 1000, euid: 0, suid: 0, fsuid: 0, gid: 1000, egid: 5, sgid: 5, fsgid: 5,
         capInheritable: 1n << 13n, capPermitted: (1n << 41n) - 1n, capEffective: 1n << 40n,
-        secureExec: true, loginUid: 1000, sessionId: 7,
+        secureExec: true, loginUid: 1000, sessionId: 7, sid: 900, pgid: 950,
       });
       expect(e.namespaces).toEqual(namespaces);
       expect(Object.isFrozen(e.namespaces)).toBe(true);
-      expect(JSON.parse(JSON.stringify(e))).toMatchObject({ euid: 0, capPermitted: String((1n << 41n) - 1n), namespaces });
+      expect(JSON.parse(JSON.stringify(e))).toMatchObject({ euid: 0, capPermitted: String((1n << 41n) - 1n), namespaces, sid: 900, pgid: 950 });
+      // A record of an object without them: 0.
+      const older = decodeBatch(encodeExecRecord({ fixedSize: LAYOUT.exec.sid, sid: 900, pgid: 950 }), clock).events[0]!;
+      expect([older.sid, older.pgid]).toEqual([0, 0]);
     });
 
     it('names the controlling terminal as /dev does, and none as undefined', () => {

@@ -5,6 +5,10 @@ import { LAYOUT } from '../../lib/records/layout.js';
 import { nativeOptions, pumpKind, resolveOptions } from '../../lib/options.js';
 import { MockBinding } from '../helpers/mock-binding.js';
 
+/** The largest exec record: the fixed part, the filename, argv, `paths` context paths and the environment. */
+const largest = (argvLimit: number, paths: number, envLimit = 0) =>
+  LAYOUT.exec.length + LAYOUT.filenameMax + argvLimit + paths * (LAYOUT.pathMax - 1) + envLimit;
+
 const make = (options: unknown) => () => new ExecTracer(options as never, { binding: new MockBinding() });
 
 describe('options', () => {
@@ -88,7 +92,7 @@ describe('options', () => {
     [{ context: { env: true } }, TypeError, 'options.context.env is not a part (known: exe, file, interpreter, cwd, cgroup)'],
     [{ context: { cwd: 1 } }, TypeError, 'options.context.cwd must be a boolean, got 1'],
     // Each path the context stores may add 4095 bytes to the largest record.
-    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, /4 × 20788 bytes.*options.context/],
+    [{ ringBufferSize: 1 << 16, argvLimit: 0 }, RangeError, new RegExp(`4 × ${largest(0, 4)} bytes.*options.context`)],
   ])('rejects context %j', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
@@ -97,7 +101,7 @@ describe('options', () => {
   it('sizes the smallest ring by the paths the context collects', () => {
     expect(() => make({ ringBufferSize: 1 << 16, argvLimit: 0, context: { cwd: false, interpreter: false } })()).not.toThrow();
     expect(make({ ringBufferSize: 1 << 15, argvLimit: 0, context: { exe: false, interpreter: false, cwd: false } })).toThrow(
-      /4 × 8503 bytes/,
+      `4 × ${largest(0, 1)} bytes`,
     );
     expect(() => make({ ringBufferSize: 1 << 15, argvLimit: 0, context: { exe: false, interpreter: false, cwd: false, cgroup: false } })()).not.toThrow();
   });
@@ -121,7 +125,7 @@ describe('options', () => {
     [{ envLimit: 2 ** 20 + 1 }, RangeError, 'options.envLimit must be between 0 and 1048576, got 1048577'],
     [{ envLimit: '4k' }, TypeError, 'options.envLimit must be an integer, got "4k"'],
     // The environment's bytes count toward the largest record only when it is read.
-    [{ env: true, envLimit: 1 << 20, ringBufferSize: 1 << 22 }, RangeError, /4 × 1077556 bytes.*lower argvLimit or envLimit/],
+    [{ env: true, envLimit: 1 << 20, ringBufferSize: 1 << 22 }, RangeError, new RegExp(`4 × ${largest(8192, 4, 1 << 20)} bytes.*lower argvLimit or envLimit`)],
   ])('rejects env %j', (options, type, message) => {
     expect(make(options)).toThrow(type);
     expect(make(options)).toThrow(message);
