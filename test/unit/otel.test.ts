@@ -12,7 +12,6 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
   type LogRecordExporter,
-  type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
@@ -21,6 +20,7 @@ import { bridgeToOtelLogs, countingBatchProcessor, type OtelLogsBridgeOptions } 
 import {
   MockBinding, encodeExecFailedRecord, encodeExecRecord, encodeExitRecord, encodeForkRecord,
 } from '../helpers/mock-binding.js';
+import { StalledExporter } from '../helpers/otel.js';
 import { root } from '../helpers/process.js';
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -40,28 +40,6 @@ function memoryProvider() {
   const exporter = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
   return { exporter, provider };
-}
-
-/** An exporter that holds every export until released: a Collector that stopped answering. */
-class StalledExporter implements LogRecordExporter {
-  readonly received: ReadableLogRecord[] = [];
-  readonly #held: (() => void)[] = [];
-  #stalled = true;
-  export(logs: ReadableLogRecord[], done: (result: { code: number }) => void): void {
-    this.received.push(...logs);
-    if (this.#stalled) this.#held.push(() => done({ code: 0 }));
-    else done({ code: 0 });
-  }
-  release(): void {
-    this.#stalled = false;
-    for (const done of this.#held.splice(0)) done();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 describe('bridgeToOtelLogs', () => {
