@@ -106,7 +106,7 @@ const SEVERITY_WARN = 13;
 const EVENTS: readonly OtelBridgeEvent[] = ['exec', 'exit', 'execFailed', 'fork'];
 const OPTIONS = new Set(['events', 'processor']);
 
-/** The name and version of the Logger (its instrumentation scope). */
+/** The name of the Logger the bridge takes from the provider (its instrumentation scope; the version is this package's). */
 export const OTEL_LOGGER_NAME = 'exec-tracer';
 
 let version: string | undefined;
