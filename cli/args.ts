@@ -38,6 +38,8 @@ export interface CliSettings {
   maxArgs: number;
   /** --json: one JSON object per line. */
   json: boolean;
+  /** --schema: the fields' names in --json: the events' own, or OpenTelemetry's. */
+  schema: JsonSchema;
   /** --exits: exit lines too. */
   exits: boolean;
   /** --tree: each exec with its ancestry. */
@@ -57,6 +59,10 @@ export interface CliSettings {
 }
 
 export const DEFAULT_MAX_ARGS = 20;
+
+/** What --json lines look like: the events' own fields, or OpenTelemetry log records (toOtelRecord). */
+export const JSON_SCHEMAS = ['exec-tracer', 'otel'] as const;
+export type JsonSchema = (typeof JSON_SCHEMAS)[number];
 
 /** A regular expression from the user, or a UsageError naming the flag. */
 function regex(flag: string, source: string): RegExp {
@@ -100,6 +106,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
         'print-uid': { type: 'boolean', short: 'U' },
         'max-args': { type: 'string' },
         json: { type: 'boolean' },
+        schema: { type: 'string' },
         exits: { type: 'boolean' },
         tree: { type: 'boolean' },
         container: { type: 'string' },
@@ -123,11 +130,18 @@ export function parseCliArgs(argv: string[]): CliSettings {
     printUid: values['print-uid'] === true,
     maxArgs: DEFAULT_MAX_ARGS,
     json: values.json === true,
+    schema: 'exec-tracer',
     exits: values.exits === true,
     tree: values.tree === true,
     top: values.top === true,
     redact: values.redact === true,
   };
+  if (values.schema !== undefined) {
+    if (!(JSON_SCHEMAS as readonly string[]).includes(values.schema))
+      throw new UsageError(`--schema takes ${JSON_SCHEMAS.join(' or ')}, got "${values.schema}"`);
+    if (!s.json) throw new UsageError('--schema names the fields of --json lines: give --json too');
+    s.schema = values.schema as JsonSchema;
+  }
   if (values.uid) s.uids = integers('-u/--uid', values.uid, 0, 4_294_967_294);
   if (values.name !== undefined) s.name = regex('-n/--name', values.name);
   if (values.line !== undefined) s.line = regex('-l/--line', values.line);

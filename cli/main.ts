@@ -12,6 +12,7 @@ import {
   type ExecFilter,
   type ExecTracerOptions,
   type ExitEvent,
+  toOtelRecord,
 } from 'exec-tracer';
 import { parseCliArgs, UsageError, type CliSettings } from './args.js';
 import { cgroup2Mount, findContainers } from './container.js';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     env: settings.env,
     color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
   };
+  const toJson = settings.schema === 'otel' ? (event: ExecEvent | ExecFailedEvent | ExitEvent) => JSON.stringify(toOtelRecord(event)) : jsonLine;
   let jsFiltered = 0;
   // With a test the kernel cannot run, an exit is shown only if its exec was.
   const shown = accept ? new Set<string>() : undefined;
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
       jsFiltered++;
       return;
     }
-    if (settings.json) output.line(jsonLine(event));
+    if (settings.json) output.line(toJson(event));
     else if (settings.tree)
       output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
     else output.line(execLine(event, style));
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
   if (settings.exits)
     tracer.on('exit', (event: ExitEvent) => {
       if (shown && !shown.delete(event.processId)) return;
-      if (settings.json) output.line(jsonLine(event));
+      if (settings.json) output.line(toJson(event));
       else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
       else output.line(exitLine(event, style));
     });

@@ -20,6 +20,9 @@ execsnoop's options:
 
 Beyond execsnoop:
       --json            one JSON object per event and line (NDJSON), every field
+      --schema otel     with --json: each event as an OpenTelemetry log record
+                        (timestamp in ns, eventName, attributes named by the
+                        semantic conventions: process.pid, process.command_args...)
       --exits           exit lines too: exit code or signal, and how long it ran
       --tree            each exec with its ancestry: sshd(812) › bash(1201) › cc(1402)
       --top             a live screen of which processes spawn the most execs

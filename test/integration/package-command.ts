@@ -5,7 +5,7 @@
 // against the real kernel, and --top inside a real terminal (tmux).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,38 @@ export function describeCommand(installed: () => Installed): void {
       // The argument Node passed as latin1 "fÿ" reached the kernel as UTF-8 "fÃ¿": valid, so no base64.
       expect(event.argv[2]).toBe('f\u00ff');
       expect(objects.some((o) => o.kind === 'exit' && o.processId === event.processId)).toBe(true);
+    });
+
+    it('--json --schema otel: each event as an OpenTelemetry log record, with nanosecond time and semconv names', async () => {
+      const tag = uniqueTag('cli-otel');
+      const command = start(['--json', '--schema', 'otel', '--exits']);
+      const spawner = spawnEvery(100, (n) => echo([`${tag}-${n}`]));
+      const line = await command.line((l) => l.includes(tag)).finally(spawner.stop);
+      const record = JSON.parse(line) as { timestamp: string; eventName: string; attributes: Record<string, unknown> };
+      const processId = record.attributes['exec_tracer.process_id'];
+      await command.line((l) => l.includes('"exec_tracer.process.exit"') && (JSON.parse(l) as typeof record).attributes['exec_tracer.process_id'] === processId);
+      await interrupt(command);
+      const n = Number((record.attributes['process.command_args'] as string[])[1]!.slice(tag.length + 1));
+      expect(record.eventName).toBe('exec_tracer.process.exec');
+      expect(record.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      expect(Math.abs(Date.parse(record.timestamp) - Date.now())).toBeLessThan(60_000);
+      expect(record.attributes).toMatchObject({
+        'process.pid': spawner.pids.get(n),
+        'process.parent_pid': process.pid,
+        'process.executable.path': realpathSync('/bin/echo'),
+        'process.command': '/bin/echo',
+        'process.command_args': ['/bin/echo', `${tag}-${n}`],
+        'process.args_count': 2,
+        'process.working_directory': realpathSync(process.cwd()),
+        'host.name': hostname(),
+      });
+      // The events' own field names are not there: this is the other schema.
+      expect(record).not.toHaveProperty('pid');
+      const exit = command.lines
+        .filter((l) => l.includes('"exec_tracer.process.exit"'))
+        .map((l) => JSON.parse(l) as typeof record)
+        .find((r) => r.attributes['exec_tracer.process_id'] === processId)!;
+      expect(exit.attributes).toMatchObject({ 'process.pid': spawner.pids.get(n), 'process.exit.code': 0 });
     });
 
     it('--redact: secrets in argv and --env values never reach the output, in lines or --json', async () => {

@@ -8,7 +8,7 @@ describe('the command line', () => {
   it('defaults to execsnoop-like lines of everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, time: false, timestamp: false, fails: false, quote: false, printUid: false,
-      maxArgs: DEFAULT_MAX_ARGS, json: false, exits: false, tree: false, top: false, redact: false,
+      maxArgs: DEFAULT_MAX_ARGS, json: false, schema: 'exec-tracer', exits: false, tree: false, top: false, redact: false,
     });
   });
 
@@ -33,6 +33,8 @@ describe('the command line', () => {
       json: true, exits: true, container: 'abc123', durationMs: 2500,
     });
     expect(parseCliArgs(['--tree']).tree).toBe(true);
+    expect(parseCliArgs(['--json', '--schema', 'otel']).schema).toBe('otel');
+    expect(parseCliArgs(['--json', '--schema=exec-tracer']).schema).toBe('exec-tracer');
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
@@ -59,6 +61,8 @@ describe('the command line', () => {
     [['--json', '--tree'], /--json and --tree cannot be combined/],
     [['--top', '--json'], /--top and --json cannot be combined/],
     [['--top', '-T'], /--top is a screen of its own/],
+    [['--schema', 'otel'], /--schema names the fields of --json lines: give --json too/],
+    [['--json', '--schema', 'ecs'], /--schema takes exec-tracer or otel, got "ecs"/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
