@@ -12,6 +12,9 @@
 // onEmit and the exporter's export(). The SDK takes a batch out of its queue
 // before it calls export(), so its queue never holds more than that count:
 // it never drops, and every refused record is refused here, and counted.
+// (A batch the SDK takes out and then fails to hand over, when a resource's
+// async attributes reject, stays counted as queued: the bound errs towards
+// refusing, and the SDK reports that failure to its global error handler.)
 import { show } from '../show.js';
 
 /** What the wrapped exporter reports back (the SDK's ExportResult; `code` 0 is SUCCESS). */

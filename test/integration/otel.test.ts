@@ -101,7 +101,7 @@ describe.skipIf(!kernel)('bridgeToOtelLogs on the real kernel, into the OpenTele
     expect(stats.emitted).toBe(exporter.getFinishedLogRecords().length);
     expect(processor.stats()).toMatchObject({ accepted: stats.emitted, exported: stats.emitted, failed: 0, queued: 0 });
     await provider.shutdown();
-  });
+  }, 120_000);
 
   it('counts every record the SDK’s default 2,048-record queue cannot take while the exporter is stalled', async () => {
     const exporter = new StalledExporter();
@@ -135,5 +135,5 @@ describe.skipIf(!kernel)('bridgeToOtelLogs on the real kernel, into the OpenTele
     const seen = taggedArgs(exporter.received, tag);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(seen.size).toBeLessThan(4 * perSpawner);
-  });
+  }, 120_000);
 });
