@@ -13,6 +13,7 @@
 #include "exit.bpf.h"
 #include "fork.bpf.h"
 #include "seed.bpf.h"
+#include "self.bpf.h"
 
 /* Every offset into a record stays below what clamp_offset() masks with. */
 _Static_assert(ET_FILENAME_MAX + ET_ARGV_LIMIT_MAX + ET_CONTEXT_MAX + ET_ENV_LIMIT_MAX < (1 << 22),

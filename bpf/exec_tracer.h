@@ -419,6 +419,15 @@ struct et_task_record {
 };
 
 /*
+ * The tracer itself, as the kernel names it: written once by the find_self
+ * iterator (bpf/self.bpf.h) to the addon that reads it. Never in the ring.
+ */
+struct et_self {
+	__u32 host_pid;             /* the tracer's tgid in the initial pid namespace */
+	__u32 reserved32;
+};
+
+/*
  * An exec(2) that returned an error to its caller: the process goes on
  * with its old image. Written at the syscall's exit, from what the caller
  * passed (its memory is still the old one).

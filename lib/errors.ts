@@ -22,7 +22,7 @@ export class ExecTracerError extends Error {
   readonly code: ExecTracerErrorCode;
   /** Positive errno from the kernel or libbpf, when there was one. */
   readonly errno?: number;
-  /** The step that failed: 'btf', 'open', 'load', 'tracefs', 'attach', 'ringbuf', 'poll', 'addon', 'decode'. */
+  /** The step that failed: 'btf', 'open', 'load', 'tracefs', 'attach', 'self', 'seed', 'filter', 'ringbuf', 'poll', 'addon', 'decode'. */
   readonly operation?: string;
   /** What to do about it. */
   readonly hint: string;

@@ -10,6 +10,7 @@ import type { NativeFilter } from '../types/binding.js';
 import type { ExecFilter, ExecFilterKeys } from '../types/index.js';
 import { ExecTracerError } from './errors.js';
 import { LAYOUT, type RecordLayout } from './records/layout.js';
+import { INITIAL_PID_NAMESPACE, ownPidNamespace, pidNamespaceError } from './pid-namespace.js';
 import { show } from './show.js';
 
 /**
@@ -228,9 +229,16 @@ export interface FilterHost {
   directoryInode(path: string): bigint | undefined;
   /** The start time of a live process in clock ticks (field 22 of /proc/<pid>/stat), or undefined if no such process. */
   processStartTicks(pid: number): bigint | undefined;
-  /** This process's pid. */
-  selfPid: number;
+  /** This process's pid namespace (inode number), or undefined if /proc does not show it. */
+  pidNamespace(): number | undefined;
 }
+
+/**
+ * The pid a compiled filter names the tracer itself by (excludeSelf): the
+ * addon puts its host pid there, which only the kernel knows inside a pid
+ * namespace. No process has pid 0.
+ */
+export const SELF_PID = 0;
 
 /**
  * The mount point of the first cgroup2 mount in `mountinfo` (the text of
@@ -281,7 +289,7 @@ export const HOST: FilterHost = {
       return undefined;
     }
   },
-  selfPid: process.pid,
+  pidNamespace: ownPidNamespace,
 };
 
 type Entry = NativeFilter['entries'][number];
@@ -298,7 +306,9 @@ const PROCESS_HINT =
  * for the kernel, identical entries once. Throws an ExecTracerError with
  * code 'EFILTER' (operation 'filter') naming the key and index, e.g.
  * `exec-tracer: filter.cgroups[0]: no cgroup at /sys/fs/cgroup/nope` or
- * `exec-tracer: filter.descendantsOf[1]: no process has pid 99999`.
+ * `exec-tracer: filter.descendantsOf[1]: no process has pid 99999`;
+ * with code 'EPIDNAMESPACE' for descendantsOf when this process is not in
+ * the host's pid namespace.
  */
 export function compileFilter(filter: ValidFilter, layout: RecordLayout = LAYOUT, host: FilterHost = HOST): NativeFilter {
   const f = layout.filter;
@@ -383,9 +393,21 @@ export function compileFilter(filter: ValidFilter, layout: RecordLayout = LAYOUT
     return [Number(pid), startBootNs];
   };
 
+  // Before anything is looked up by pid: /proc/<pid> would name another process.
+  if (filter.descendantsOf !== undefined || filter.exclude?.descendantsOf !== undefined) {
+    const ns = host.pidNamespace();
+    if (ns !== INITIAL_PID_NAMESPACE)
+      throw pidNamespaceError(
+        `${filter.descendantsOf !== undefined ? 'filter' : 'filter.exclude'}.descendantsOf`,
+        'the kernel knows processes by their host pids, while the pids and /proc this process sees are its ' +
+          "namespace's, so a listed pid could name another process (excludeSelf, cgroups and pidNamespaces work in any namespace)",
+        ns,
+        'filter',
+      );
+  }
   compile(filter, f.include, 'filter');
   if (filter.exclude) compile(filter.exclude, f.exclude, 'filter.exclude');
-  if (filter.excludeSelf) add([f.descendant, f.exclude, host.selfPid, 0n]);
+  if (filter.excludeSelf) add([f.descendant, f.exclude, SELF_PID, 0n]);
   return { flags, entries: [...entries.values()] };
 }
 

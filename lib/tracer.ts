@@ -22,6 +22,7 @@ import { LAYOUT } from './records/layout.js';
 import {
   checkRingPageSize, nativeOptions, resolveEventsOptions, resolveOptions, type ResolvedOptions,
 } from './options.js';
+import { INITIAL_PID_NAMESPACE, ownPidNamespace, pidNamespaceError } from './pid-namespace.js';
 import { Processes } from './process-table.js';
 import { decodeSeed } from './records/seed.js';
 
@@ -83,6 +84,7 @@ export class ExecTracer extends EventEmitter {
   #stopping?: Promise<void>;
   #abortReason?: unknown;
   #attachKind?: 'tp_btf' | 'tracepoint';
+  #hostPid?: number;
   readonly #stats: ExecTracerStats = {
     events: 0, exits: 0, forks: 0, failedExecs: 0, lost: 0, batches: 0, bytes: 0, unknownRecords: 0,
     filtered: 0, filteredExits: 0, filteredForks: 0, filteredFailedExecs: 0, filterMisses: 0,
@@ -134,6 +136,17 @@ export class ExecTracer extends EventEmitter {
     return this.#processes;
   }
 
+  /**
+   * This process's pid as the kernel and every event name it (the host's,
+   * initial pid namespace's), once started; `undefined` before. It is
+   * `process.pid` on the host, and another number in a container without
+   * `hostPID`, where `process.pid` is the pid in the container's namespace.
+   * `filter.excludeSelf` excludes the process with this pid.
+   */
+  get hostPid(): number | undefined {
+    return this.#hostPid;
+  }
+
   /** Which kernel hook is attached ('tp_btf' or 'tracepoint'), once started. */
   get attachKind(): 'tp_btf' | 'tracepoint' | undefined {
     return this.#attachKind;
@@ -144,8 +157,9 @@ export class ExecTracer extends EventEmitter {
    * recorded (and, with `processTable`, once the table is seeded). Calling
    * it again returns the same promise. Rejects with an ExecTracerError
    * (EPERM, ENOBTF, ENOTRACEFS, EVERIFIER, EKERNEL, EUNSUPPORTED, EBUSY,
-   * ENOADDON, EABORTED, ECLOSED) and then leaves nothing loaded; 'close' is
-   * emitted.
+   * ENOADDON, EABORTED, ECLOSED; EFILTER for the filter; EPIDNAMESPACE for
+   * `processTable` or `descendantsOf` outside the host's pid namespace) and
+   * then leaves nothing loaded; 'close' is emitted.
    */
   start(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'closed') return Promise.reject(closedError());
@@ -164,6 +178,20 @@ export class ExecTracer extends EventEmitter {
     }
     let native: NativeTracer;
     try {
+      if (this.#processes) {
+        // The kernel's task iterator shows a process only the tasks of its
+        // own pid namespace: in a container the seed would hold the
+        // container, and the table would miss the host's processes.
+        const ns = ownPidNamespace();
+        if (ns !== INITIAL_PID_NAMESPACE)
+          throw pidNamespaceError(
+            'processTable',
+            "the kernel lists for the seed only the processes of this process's namespace, so the table would miss " +
+              "every other process on the host (and /proc here does not show them, nor their argv or exe)",
+            ns,
+            'seed',
+          );
+      }
       const binding = this.#injected ?? loadBinding();
       checkRingPageSize(this.#options, binding.pageSize);
       this.#clock.epochOffsetNs = BigInt(Date.now()) * 1_000_000n - binding.bootTimeNs();
@@ -199,6 +227,7 @@ export class ExecTracer extends EventEmitter {
     }
     this.#native = native;
     this.#attachKind = native.attachKind;
+    this.#hostPid = native.hostPid;
     if (this.#pausers.size > 0) native.pause();
     this.#state = 'running';
   }

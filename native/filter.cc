@@ -235,7 +235,9 @@ bool ApplyFilter(Loaded *loaded, const Filter &filter, bool attached, LoadError 
         break;
       }
       case ET_FILTER_DESCENDANT: {
-        __u32 pid = static_cast<__u32>(e.value);
+        // Pid 0 is the tracer itself (excludeSelf): by its host pid, which
+        // only the kernel knows inside a pid namespace.
+        __u32 pid = e.value == 0 ? loaded->host_pid : static_cast<__u32>(e.value);
         et_filter_root root = {};
         // A pid listed on both sides (descendantsOf and excludeSelf) adds up.
         if (bpf_map_lookup_elem(roots, &pid, &root) != 0 && errno != ENOENT)

@@ -17,7 +17,7 @@ namespace exec_tracer {
 struct FilterEntry {
   uint8_t kind = 0;  // enum et_filter_kind
   uint8_t side = 0;  // enum et_filter_side
-  uint64_t value = 0;  // an id, a cgroup id, or a root's pid
+  uint64_t value = 0;  // an id, a cgroup id, or a root's pid (0: the tracer's host pid)
   std::string bytes;   // a task name or a path prefix
   uint64_t start_boot_ns = 0;  // a root's start (0: whichever process has the pid)
 };

@@ -5,6 +5,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -134,6 +135,42 @@ void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_sec
   out->append(exe, static_cast<size_t>(exe_len));
 }
 
+// Whether this process is in the initial pid namespace, where getpid() is
+// the host pid records carry. /proc/self names the reader in the /proc
+// mount's own namespace: where it does not resolve (a /proc of another
+// namespace, none at all), the answer is "no", and the kernel is asked.
+bool InInitialPidNamespace() {
+  struct stat ns;
+  return stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino == ET_INIT_PIDNS_INUM;
+}
+
+// The tracer's host pid from the kernel (bpf/self.bpf.h): the iterator runs
+// in this thread's context and writes one et_self at the first task.
+bool FindSelf(exec_tracer_bpf *skel, uint32_t *host_pid, LoadError *error) {
+  bpf_link *link = OrFault<bpf_link *>(FaultPoint::Seed, nullptr,
+                                      [&] { return bpf_program__attach_iter(skel->progs.find_self, nullptr); });
+  if (link == nullptr) return Fail(error, "self", errno, "cannot attach the task iterator that finds the tracer's host pid");
+  int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd < 0) {
+    int err = errno;
+    bpf_link__destroy(link);
+    return Fail(error, "self", err, "cannot create the task iterator that finds the tracer's host pid");
+  }
+  et_self self = {};
+  ssize_t n;
+  // One record: a read of its size stops the iterator there.
+  do n = read(fd, &self, sizeof(self));
+  while (n < 0 && errno == EINTR);
+  int err = n < 0 ? errno : 0;
+  close(fd);
+  bpf_link__destroy(link);
+  if (err) return Fail(error, "self", err, "reading the task iterator that finds the tracer's host pid failed");
+  if (n != static_cast<ssize_t>(sizeof(self)) || self.host_pid == 0)
+    return Fail(error, "self", EIO, "the task iterator did not report the tracer's host pid");
+  *host_pid = self.host_pid;
+  return true;
+}
+
 // Runs the task iterator once and builds the seed from what it wrote.
 bool ReadSeed(exec_tracer_bpf *skel, uint32_t argv_limit, std::string *seed, LoadError *error) {
   bpf_link *link = OrFault<bpf_link *>(FaultPoint::Seed, nullptr,
@@ -226,6 +263,9 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   if (!err) err = bpf_program__set_autoload(skel->progs.seed_filter, btf && follow);
   if (!err) err = bpf_program__set_autoload(skel->progs.handle_failed_btf, options.failed_execs);
   if (!err) err = bpf_program__set_autoload(skel->progs.seed_tasks, options.seed);
+  // In the initial pid namespace getpid() is the host pid: no program.
+  bool initial_pidns = InInitialPidNamespace();
+  if (!err) err = bpf_program__set_autoload(skel->progs.find_self, !initial_pidns);
   if (err) {
     exec_tracer_bpf__destroy(skel);
     return Fail(error, "open", err, "cannot configure the BPF object");
@@ -243,6 +283,13 @@ bool TryLoad(const LoadOptions &options, AttachMode kind, Loaded *out, LoadError
   if (err) {
     exec_tracer_bpf__destroy(skel);
     return Fail(error, "load", err, "the kernel refused to load the BPF program");
+  }
+
+  // Before the filter: excludeSelf names the tracer by its host pid.
+  out->host_pid = static_cast<uint32_t>(getpid());
+  if (!initial_pidns && !FindSelf(skel, &out->host_pid, error)) {
+    exec_tracer_bpf__destroy(skel);
+    return false;
   }
 
   // The filter before any program runs: the first record is judged by it.

@@ -52,6 +52,9 @@ struct Loaded {
   // With LoadOptions::seed: et_task_record after et_task_record, one per
   // live process, each followed by its argv and exe from /proc.
   std::string seed;
+  // The tracer's own pid in the initial pid namespace: the pid records
+  // and the filter's maps use. getpid() only where the two agree.
+  uint32_t host_pid = 0;
   // The seq of the last filter applied (bpf/filter.bpf.h names rules by it).
   uint32_t filter_seq = 0;
   // The fork and exit programs and the filter's iterator, loaded later into

@@ -49,6 +49,8 @@ class Pump {
   void Close();
   uint64_t Dropped() const;
   AttachMode Kind() const { return loaded_.kind; }
+  // The tracer's pid in the initial pid namespace (Loaded::host_pid).
+  uint32_t HostPid() const { return loaded_.host_pid; }
   // Puts a new filter in force (filter.h); false with *error set if not.
   bool SetFilter(const Filter &filter, LoadError *error);
   // See ReadFiltered() in filter.h.

@@ -32,6 +32,7 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
                            InstanceMethod<&NativeTracer::SetFilter>("setFilter"),
                            InstanceMethod<&NativeTracer::Filtered>("filtered"),
                            InstanceAccessor<&NativeTracer::AttachKind>("attachKind"),
+                           InstanceAccessor<&NativeTracer::HostPid>("hostPid"),
                        });
   }
 
@@ -42,6 +43,7 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
     pump_->SetOwner(&pump_);
     pump_->SetFilteredSink(last_filtered_);
     kind_ = info[1].As<Napi::String>().Utf8Value();
+    host_pid_ = pump_->HostPid();
     if (info[2].IsBuffer()) seed_ = Napi::Persistent(info[2].As<Napi::Buffer<char>>());
   }
 
@@ -130,9 +132,15 @@ class NativeTracer : public Napi::ObjectWrap<NativeTracer> {
     return Napi::String::New(info.Env(), kind_);
   }
 
+  // Kept past close(): the pump (which holds it) is gone by then.
+  Napi::Value HostPid(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), host_pid_);
+  }
+
   Pump *pump_ = nullptr;
   Napi::Reference<Napi::Buffer<char>> seed_;
   std::string kind_;
+  uint32_t host_pid_ = 0;
   bool started_ = false;
   uint64_t last_dropped_ = 0;
   uint64_t last_filtered_[5] = {};

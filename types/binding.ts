@@ -70,6 +70,12 @@ export interface NativeTracer {
   /** Which program got attached. */
   readonly attachKind: 'tp_btf' | 'tracepoint';
   /**
+   * This process's pid in the initial pid namespace: getpid() there, else
+   * what the kernel reported (bpf/self.bpf.h). A filter entry naming pid 0
+   * (lib/filter.ts SELF_PID, excludeSelf) names this pid.
+   */
+  readonly hostPid: number;
+  /**
    * Starts watching the ring buffer on the event loop; `onBatch` is called
    * from the loop (via MakeCallback) for every batch. Called at most once.
    * `onError` is called if watching the ring fails later (operation 'poll'

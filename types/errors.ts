@@ -23,6 +23,11 @@
  * - `'EDECODE'`: a batch held a record that did not fit its own sizes.
  * - `'EFILTER'`: a filter names something that does not exist (a cgroup path, a
  *   process): the message names the key; nothing was applied.
+ * - `'EPIDNAMESPACE'`: the tracer runs outside the host's pid namespace (a
+ *   container without `hostPID`), and what was asked needs it:
+ *   `processTable` (the kernel shows such a process only the processes of
+ *   its own namespace) or `filter.descendantsOf` (its pids are not the
+ *   kernel's). Nothing was loaded or applied; see docs/agent.md.
  */
 export type ExecTracerErrorCode =
   | 'EPERM'
@@ -36,4 +41,5 @@ export type ExecTracerErrorCode =
   | 'EABORTED'
   | 'ENOADDON'
   | 'EDECODE'
-  | 'EFILTER';
+  | 'EFILTER'
+  | 'EPIDNAMESPACE';

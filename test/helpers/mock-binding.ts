@@ -341,6 +341,7 @@ export function nativeError(code: string, errno: number, operation: string, log 
 
 export class MockTracer implements NativeTracer {
   attachKind: 'tp_btf' | 'tracepoint' = 'tp_btf';
+  hostPid = process.pid;
   droppedTotal = 0;
   started = false;
   closed = false;

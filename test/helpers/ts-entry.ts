@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { root } from './process.js';
 
 /** The TypeScript programs the real-kernel suites start as child processes. */
-export const TS_ENTRIES = ['test/fixtures/trace-child.ts', 'examples/print-execs.ts'];
+export const TS_ENTRIES = ['test/fixtures/trace-child.ts', 'test/fixtures/ns-tracer.ts', 'examples/print-execs.ts'];
 
 /** The file name of ENTRY's bundle (ENTRY relative to the repository). */
 export function bundleName(entry: string): string {

@@ -50,6 +50,8 @@ describe.skipIf(!kernel)('the packed package', () => {
     for (const arch of arches) expect(entries).toContain(`package/prebuilds/linux-${arch}/node.napi.glibc.node`);
     expect(entries).toContain('package/dist/lib/index.js');
     expect(entries).toContain('package/dist/lib/index.d.ts');
+    expect(entries).toContain('package/dist/lib/sinks/otel.js');
+    expect(entries).toContain('package/dist/lib/sinks/otel.d.ts');
     expect(entries).toContain('package/dist/cli/main.js');
     expect(entries).toContain('package/prebuilds/THIRD-PARTY-LICENSES.txt');
     const unexpected = entries.filter(
@@ -78,13 +80,35 @@ describe.skipIf(!kernel)('the packed package', () => {
     expect(node(['--input-type=module', '-e', traceOnce(uniqueTag('consumer'))])).toBe('seen echo tp_btf');
     expect(node(['--input-type=commonjs', '-e', traceOnce(uniqueTag('consumer-cjs'), { commonjs: true })])).toBe('seen echo tp_btf');
 
+    // exec-tracer/otel with no @opentelemetry package installed (its peers
+    // are optional): it loads, and logs through a provider of the user's own.
+    expect(node(['-e', "try { require.resolve('@opentelemetry/api-logs'); console.log('found') } catch { console.log('none') }"])).toBe('none');
+    const otelTag = uniqueTag('consumer-otel');
+    const bridged = `
+      import { execFileSync } from 'node:child_process';
+      import { ExecTracer } from 'exec-tracer';
+      import { bridgeToOtelLogs } from 'exec-tracer/otel';
+      const tracer = new ExecTracer();
+      const logged = [];
+      bridgeToOtelLogs(tracer, { getLogger: (name) => ({ emit: (r) => logged.push([name, r.eventName, r.attributes['process.command_args']?.[1]]) }) });
+      await tracer.start();
+      execFileSync('/bin/true', ['${otelTag}']);
+      await tracer.stop();
+      console.log(JSON.stringify(logged.find((l) => l[2] === '${otelTag}')));
+    `;
+    expect(JSON.parse(node(['--input-type=module', '-e', bridged]))).toEqual(['exec-tracer', 'exec_tracer.process.exec', otelTag]);
+
     writeFileSync(
       join(project, 'consumer.ts'),
       `import { ExecTracer, ExecTracerError, type ExecEvent, type ExecTracerOptions } from 'exec-tracer';
+       import { bridgeToOtelLogs, type OtelLoggerProvider } from 'exec-tracer/otel';
        const options: ExecTracerOptions = { argvLimit: 4096, maxLatencyMs: 5 };
        const tracer: ExecTracer = new ExecTracer(options);
        tracer.on('exec', (e: ExecEvent) => console.log(e.pid.toFixed(0), e.argv.join(' '), e.cgroupId + 1n));
        tracer.on('error', (e: ExecTracerError) => console.log(e.code, e.hint));
+       // exec-tracer/otel's types stand alone: no @opentelemetry package here, and no skipLibCheck.
+       const provider: OtelLoggerProvider = { getLogger: () => ({ emit: (r) => console.log(r.eventName, r.timestamp[1]) }) };
+       bridgeToOtelLogs(tracer, provider, { events: ['exec', 'exit'] }).detach();
        export default tracer;
       `,
     );

@@ -8,10 +8,12 @@ import {
   FILTER_LIMITS,
   filterFollows,
   HOST,
+  SELF_PID,
   validateFilter,
   type FilterHost,
   type ValidFilter,
 } from '../../lib/filter.js';
+import { INITIAL_PID_NAMESPACE } from '../../lib/pid-namespace.js';
 import { LAYOUT } from '../../lib/records/layout.js';
 
 const F = LAYOUT.filter;
@@ -33,7 +35,7 @@ function fakeHost(overrides: Partial<FilterHost> = {}): FilterHost {
     cgroupRoot: () => '/sys/fs/cgroup',
     directoryInode: (path) => dirs.get(path),
     processStartTicks: (pid) => ticks.get(pid),
-    selfPid: 4242,
+    pidNamespace: () => 4026531836,
     ...overrides,
   };
 }
@@ -283,15 +285,31 @@ describe('compileFilter', () => {
     expect(compile({ hostOnly: true, containersOnly: false }).flags).toBe(2);
   });
 
-  it('excludes this process as a root of descent, with any start', () => {
-    expect(compile({ excludeSelf: true })).toEqual({ flags: 0, entries: [[F.descendant, EX, 4242, 0n]] });
+  it('excludes this process as a root of descent, with any start, by the pid the addon knows it by', () => {
+    // Pid 0: the addon puts the tracer's host pid there (process.pid is
+    // another number in a pid namespace).
+    expect(SELF_PID).toBe(0);
+    expect(compile({ excludeSelf: true })).toEqual({ flags: 0, entries: [[F.descendant, EX, SELF_PID, 0n]] });
     expect(compile({ excludeSelf: true, descendantsOf: [4242] }, fakeHost({ processStartTicks: () => 1n })).entries).toEqual([
       [F.descendant, IN, 4242, 0n],
-      [F.descendant, EX, 4242, 0n],
+      [F.descendant, EX, SELF_PID, 0n],
     ]);
-    expect(compile({ excludeSelf: true, exclude: { descendantsOf: [4242] } }, fakeHost({ processStartTicks: () => 1n })).entries).toEqual([
-      [F.descendant, EX, 4242, 0n],
-    ]);
+    // excludeSelf works in any pid namespace: nothing is looked up for it.
+    const elsewhere = fakeHost({ pidNamespace: () => 4026532174, processStartTicks: () => undefined });
+    expect(compile({ excludeSelf: true }, elsewhere).entries).toEqual([[F.descendant, EX, SELF_PID, 0n]]);
+  });
+
+  it.each([
+    [{ descendantsOf: [100] }, 4026532174, 'filter.descendantsOf', "in pid namespace 4026532174, not the host's (4026531836)"],
+    [{ exclude: { descendantsOf: [100] } }, 4026532174, 'filter.exclude.descendantsOf', 'in pid namespace 4026532174'],
+    [{ descendantsOf: ['100:123450000000'] }, undefined, 'filter.descendantsOf', '/proc/self/ns/pid is unreadable'],
+  ])('refuses descendantsOf outside the host pid namespace: %j in %s', (filter, ns, key, where) => {
+    const e = thrown(() => compile(filter, fakeHost({ pidNamespace: () => ns })));
+    expect(e).toBeInstanceOf(ExecTracerError);
+    expect(e).toMatchObject({ code: 'EPIDNAMESPACE', operation: 'filter' });
+    expect((e as Error).message).toContain(`exec-tracer: ${key} needs the host's pid namespace`);
+    expect((e as Error).message).toContain(where);
+    expect((e as ExecTracerError).hint).toMatch(/hostPID: true.*--pid=host/);
   });
 
   it('leaves the validated filter as it was', () => {
@@ -441,6 +459,6 @@ describe('the host', () => {
     expect(HOST.processStartTicks(process.pid)).toBe(ticks);
     expect(HOST.processStartTicks(process.ppid)! <= ticks!).toBe(true);
     expect(HOST.processStartTicks(4194305)).toBeUndefined();
-    expect(HOST.selfPid).toBe(process.pid);
+    expect(HOST.pidNamespace()).toBe(INITIAL_PID_NAMESPACE);
   });
 });

@@ -92,6 +92,24 @@ describe('the import graph', () => {
     for (const file of library) expect(importsOf(file).filter((i) => i.startsWith('cli/')), file).toEqual([]);
   });
 
+  it('keeps the main entry free of the sinks, and the library free of @opentelemetry (optional peers)', () => {
+    // 'exec-tracer' must load with no @opentelemetry package installed, and
+    // exec-tracer/otel's .d.ts must type-check without them: the sinks take
+    // the user's provider and declare the shapes they use themselves.
+    const reached = new Set<string>();
+    const next = ['lib/index.ts'];
+    while (next.length > 0) {
+      const file = next.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      next.push(...importsOf(file).filter((i) => library.includes(i)));
+    }
+    expect(reached.has('lib/tracer.ts')).toBe(true);
+    expect([...reached].filter((f) => f.startsWith('lib/sinks/'))).toEqual([]);
+    expect(library).toContain('lib/sinks/otel.ts');
+    for (const file of library) expect(importsOf(file).filter((i) => i.startsWith('@opentelemetry/')), file).toEqual([]);
+  });
+
   it('has the examples import the library by its name only', () => {
     for (const file of sources('examples'))
       expect(importsOf(file).filter((i) => !i.startsWith('node:') && i !== 'exec-tracer'), file).toEqual([]);

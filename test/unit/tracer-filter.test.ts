@@ -64,10 +64,13 @@ describe('filters through the binding', () => {
     await tracer.stop();
   });
 
-  it('excludeSelf names this process as a root to leave out', async () => {
+  it('excludeSelf names this process as a root to leave out, by the host pid the binding reports', async () => {
     const { binding, tracer } = setup({ filter: { excludeSelf: true } });
+    expect(tracer.hostPid).toBeUndefined();
     await tracer.start();
-    expect(binding.lastOptions?.filter?.entries).toEqual([[K.descendant, K.exclude, process.pid, 0n]]);
+    // Pid 0 (SELF_PID): the addon's own host pid, which it reports.
+    expect(binding.lastOptions?.filter?.entries).toEqual([[K.descendant, K.exclude, 0, 0n]]);
+    expect(tracer.hostPid).toBe(process.pid);
     await tracer.stop();
   });
 
