@@ -26,6 +26,8 @@ class FrameSink {
   connections = 0;
   sockets = new Set<Socket>();
   server: Server;
+  /** Messages received but not kept, as a server that dies before writing what it read. */
+  forget = 0;
   constructor(tlsOptions?: { cert: Buffer; key: Buffer }) {
     const onSocket = (socket: Socket) => {
       this.connections++;
@@ -41,7 +43,8 @@ class FrameSink {
           const len = Number(pending.subarray(0, space).toString());
           expect(Number.isInteger(len) && len > 0, `frame length "${pending.subarray(0, space)}"`).toBe(true);
           if (pending.length < space + 1 + len) break;
-          this.messages.push(pending.subarray(space + 1, space + 1 + len).toString());
+          if (this.forget > 0) this.forget--;
+          else this.messages.push(pending.subarray(space + 1, space + 1 + len).toString());
           pending = pending.subarray(space + 1 + len);
         }
       });
@@ -188,6 +191,27 @@ describe('SyslogSink', () => {
     // At-least-once: the messages confirmed before the loss are sent again (the replay window).
     expect(stats.replayed).toBeGreaterThan(0);
     expect(second.messages.length).toBe(100 + stats.replayed);
+  });
+
+  it('sends again what a server that died had received but not kept (the replay window), so none is lost', async () => {
+    const { server: first, port } = await server();
+    const s = sink({ url: `tcp://127.0.0.1:${port}`, maxBackoffMs: 200 });
+    s.on('error', () => {});
+    for (let i = 0; i < 50; i++) s.write(exec(i));
+    await until(() => first.messages.length === 50);
+    // The next 20 reach the server's socket, the kernel confirms them, and the server dies before keeping them.
+    first.forget = 20;
+    for (let i = 50; i < 70; i++) s.write(exec(i));
+    await until(() => first.forget === 0 && s.stats().sent === 70);
+    await first.kill();
+    const second = new FrameSink();
+    servers.push(second);
+    await second.listen(port);
+    await until(() => s.stats().replayed > 0 && second.messages.length >= s.stats().replayed);
+    const stats = await s.close();
+    expect(stats).toMatchObject({ written: 70, sent: 70, dropped: 0 });
+    expect(new Set([...first.tags(), ...second.tags()]).size).toBe(70);
+    expect(second.tags()).toEqual(expect.arrayContaining(Array.from({ length: 20 }, (_, i) => `tag-${50 + i}`)));
   });
 
   describe('over TLS', () => {
