@@ -5,7 +5,6 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -139,9 +138,14 @@ void AppendFromProc(et_task_record task, uint32_t argv_limit, long ticks_per_sec
 // the host pid records carry. /proc/self names the reader in the /proc
 // mount's own namespace: where it does not resolve (a /proc of another
 // namespace, none at all), the answer is "no", and the kernel is asked.
+// The link is read rather than stat()ed: stat() binds to GLIBC_2.33 when
+// built on a newer glibc, above the prebuilds' floor (scripts/glibc-floor.cjs).
 bool InInitialPidNamespace() {
-  struct stat ns;
-  return stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino == ET_INIT_PIDNS_INUM;
+  char link[64];
+  ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+  if (n <= 0) return false;
+  link[n] = '\0';
+  return std::string(link) == "pid:[" + std::to_string(ET_INIT_PIDNS_INUM) + "]";
 }
 
 // The tracer's host pid from the kernel (bpf/self.bpf.h): the iterator runs
