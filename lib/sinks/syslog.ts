@@ -87,6 +87,12 @@ const BATCH_CHARS = 64 * 1024;
  */
 const REPLAY_CHARS = 256 * 1024;
 
+/** Frames written to the socket in one write. */
+interface Batch {
+  data: string;
+  messages: number;
+}
+
 /** A list with a moving head: shift() without copying. */
 class Fifo {
   items: string[] = [];
@@ -146,10 +152,15 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
   readonly url: string;
   readonly #options: ResolvedSyslogOptions;
   readonly #queue = new Fifo();
-  /** Confirmed messages kept for a replay (REPLAY_CHARS). */
-  readonly #window = new Fifo();
-  /** Messages to send again before the queue, after a lost connection. */
-  #replay: string[] = [];
+  /**
+   * The last confirmed writes, kept for a replay (REPLAY_CHARS): whole
+   * batches (the string the socket flattened), not each message, so the
+   * garbage collector moves a few big strings instead of hundreds of small.
+   */
+  #window: Batch[] = [];
+  #windowChars = 0;
+  /** Batches to send again before the queue, after a lost connection. */
+  #replay: Batch[] = [];
   #written = 0;
   #sent = 0;
   #dropped = 0;
@@ -340,7 +351,11 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     this.#connected = false;
     // A write under way was not confirmed: its messages are still at the queue's head.
     this.#inFlight = 0;
-    if (wasConnected && this.#window.length > 0) this.#replay = [...this.#window.clear(), ...this.#replay];
+    if (wasConnected && this.#window.length > 0) {
+      this.#replay = [...this.#window, ...this.#replay];
+      this.#window = [];
+      this.#windowChars = 0;
+    }
     if (this.#closing !== undefined && this.#idle()) {
       this.#onIdle?.();
       return;
@@ -409,17 +424,14 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     const socket = this.#socket;
     const generation = this.#generation;
     if (this.#replay.length > 0) {
-      let chars = 0;
-      let n = 0;
-      while (n < this.#replay.length && (n === 0 || chars + this.#replay[n]!.length <= BATCH_CHARS)) chars += this.#replay[n++]!.length;
-      const batch = this.#replay.slice(0, n);
+      const batch = this.#replay[0]!;
       this.#inFlight = -1;
-      socket.write(batch.join(''), (error) => {
+      socket.write(batch.data, (error) => {
         if (generation !== this.#generation || error) return;
         this.#inFlight = 0;
-        this.#replay.splice(0, n);
-        this.#replayed += n;
-        for (const f of batch) this.#remember(f);
+        this.#replay.shift();
+        this.#replayed += batch.messages;
+        this.#remember(batch);
         this.#scheduleFlush();
       });
       return;
@@ -434,7 +446,7 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     socket.write(data, (error) => {
       if (generation !== this.#generation || error) return;
       this.#inFlight = 0;
-      for (let i = 0; i < n; i++) this.#remember(queue.at(i));
+      this.#remember({ data, messages: n });
       queue.drop(n);
       this.#sent += n;
       if (queue.length < this.#options.maxQueue) this.#overflowing = false;
@@ -443,13 +455,11 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     });
   }
 
-  /** Keeps a confirmed message in the replay window. */
-  #remember(message: string): void {
-    this.#window.push(message);
-    let excess = 0;
-    let chars = this.#window.chars;
-    while (chars > REPLAY_CHARS && excess < this.#window.length) chars -= this.#window.at(excess++).length;
-    if (excess > 0) this.#window.drop(excess);
+  /** Keeps a confirmed batch in the replay window, and forgets the oldest past REPLAY_CHARS. */
+  #remember(batch: Batch): void {
+    this.#window.push(batch);
+    this.#windowChars += batch.data.length;
+    while (this.#windowChars > REPLAY_CHARS && this.#window.length > 0) this.#windowChars -= this.#window.shift()!.data.length;
   }
 }
 
