@@ -8,7 +8,10 @@ export default defineConfig({
     // user's program does; in tests that name means these sources
     // (tsconfig.json "paths" does the same for the typecheck), not whatever
     // dist/ was last built.
-    alias: [{ find: /^exec-tracer$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) }],
+    alias: [
+      { find: /^exec-tracer$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+      { find: /^exec-tracer\/syslog$/, replacement: fileURLToPath(new URL('./lib/sinks/syslog.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -12,11 +12,18 @@
 //                                         default's row they compare with (a
 //                                         minute or two); written to
 //                                         bench/out/results-filters.{md,json}
+//   BENCH_ONLY=syslog npm run bench       exec-tracer with and without the
+//                                         syslog sink (to a real rsyslogd,
+//                                         test/helpers/rsyslog.ts) beside
+//                                         execsnoop: results-syslog.{md,json}
+//                                         (BENCH_SYSLOG_RUNS=N storms, default 3)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeCa } from '../test/helpers/certs.js';
+import { startRsyslog } from '../test/helpers/rsyslog.js';
 import { decodeCeiling } from './decode.js';
 import { measurePath } from './path.js';
 import { cpuNs } from './proc.js';
@@ -246,7 +253,7 @@ interface ToolSpec {
 
 const tracerProcFile = join(root, 'bench', 'tracer-proc.mjs');
 const FULL = 'exec-tracer';
-const execTracer = (name: string, options?: unknown, listener: 'tag' | 'full' = 'tag'): ToolSpec => ({
+const execTracer = (name: string, options?: unknown, listener: 'tag' | 'full' | 'syslog' | 'otel' = 'tag'): ToolSpec => ({
   name,
   start: (tag) =>
     startTracer(name, process.execPath, [tracerProcFile, 'storm', tag, JSON.stringify(options ?? {}), listener],
@@ -649,7 +656,9 @@ function filtersPart(filterRows: FilterRow[], def: ContextRow): { markdown: stri
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
   const only = process.env.BENCH_ONLY ?? '';
-  if (only !== '' && only !== 'filters') throw new Error(`BENCH_ONLY=${only}: the one part that runs alone is 'filters'`);
+  if (only !== '' && only !== 'filters' && only !== 'syslog')
+    throw new Error(`BENCH_ONLY=${only}: the parts that run alone are 'filters' and 'syslog'`);
+  if (only === 'syslog') return syslogBench();
   const filtersOnly = only === 'filters';
   ensureTools();
   const storm = buildFixture('storm');
@@ -789,6 +798,59 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), machine, generated: GENERATED, rows, contextRows, filterRows,
     bareRssMiB: bareRss, latDefault, latLow, startup, idle, decode, syscalls, seed, path,
   });
+}
+
+/**
+ * The syslog sink's cost: two exec-tracers in the same storms beside
+ * execsnoop, both with the defaults and a listener reading the tag, one of
+ * them also writing every exec to a SyslogSink (the defaults: TCP to a real
+ * rsyslogd on this host). The difference of their CPU per exec is the sink's
+ * (the OpenTelemetry record, the JSON, the frame, the socket writes).
+ */
+async function syslogBench(): Promise<void> {
+  ensureTools();
+  const storm = buildFixture('storm');
+  const dir = mkdtempSync(join(tmpdir(), 'et-bench-syslog-'));
+  const rsyslog = await startRsyslog(dir, makeCa(dir, 'bench'));
+  process.env.EXEC_TRACER_BENCH_SYSLOG = `tcp://127.0.0.1:${rsyslog.tcpPort}`;
+  const PLAIN = 'exec-tracer, listener reads a tag';
+  const OTEL = 'exec-tracer, same + JSON.stringify(toOtelRecord())';
+  const SINK = 'exec-tracer, same + SyslogSink.write()';
+  const runs: ToolRow[][] = [];
+  const tools = [execTracer(PLAIN), execTracer(OTEL, {}, 'otel'), execTracer(SINK, {}, 'syslog'), EXECSNOOP];
+  try {
+    for (let i = 0; i < Number(process.env.BENCH_SYSLOG_RUNS ?? 3); i++) runs.push(await measureStorm(storm, tools, undefined, true));
+  } finally {
+    await rsyslog.stop();
+  }
+  const delivered = rsyslog.lines().length;
+  rmSync(dir, { recursive: true, force: true });
+  const machine = `${sh('uname', ['-r']).trim()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
+  const md = [`Run ${new Date().toISOString()} on ${machine}; command: \`BENCH_ONLY=syslog npm run bench\` (as root).`, ''];
+  md.push('| storm | tool | tracer CPU µs / exec, warm | cold (first storm) | × execsnoop | seen | lost |');
+  md.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  const added: number[] = [];
+  const record: number[] = [];
+  runs.forEach((rows, i) => {
+    const es = rows.find((r) => r.tool.startsWith('execsnoop'))!;
+    for (const r of rows)
+      md.push(`| ${i + 1} | ${r.tool} | ${fmt(r.cpuUsPerExec, 2)} | ${fmt(r.coldCpuUsPerExec, 2)} | ${fmt(r.cpuUsPerExec / es.cpuUsPerExec, 2)} | ${r.seen} / ${GENERATED} | ${r.lost} |`);
+    const plain = rows.find((r) => r.tool === PLAIN)!.cpuUsPerExec;
+    added.push(rows.find((r) => r.tool === SINK)!.cpuUsPerExec - plain);
+    record.push(rows.find((r) => r.tool === OTEL)!.cpuUsPerExec - plain);
+  });
+  const sorted = [...added].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const recordMedian = [...record].sort((a, b) => a - b)[Math.floor(record.length / 2)]!;
+  md.push(
+    '',
+    `The sink adds ${added.map((a) => fmt(a, 2)).join(', ')} µs per exec (median ${fmt(median, 2)}), of which making the record and its JSON ` +
+      `alone ${record.map((a) => fmt(a, 2)).join(', ')} (median ${fmt(recordMedian, 2)}); rsyslogd filed ${delivered} messages ` +
+      `(${runs.length} × 2 storms of ${GENERATED}, and the other execs of the host while the sink ran).`,
+    '',
+  );
+  md.push(...targetsTable([['CPU the syslog sink adds per exec ≤ 5 µs (defaults, maxLatencyMs 10)', median, 5, 'µs']]));
+  report(md, 'results-syslog', { date: new Date().toISOString(), machine, generated: GENERATED, runs, added, record, delivered });
 }
 
 main().catch((error: unknown) => {

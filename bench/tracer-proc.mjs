@@ -8,7 +8,12 @@
 //                          given); count TAG-tagged execs. LISTENER "tag"
 //                          (default) reads argv[1] only; "full" reads pid,
 //                          comm and the whole argv too; "full+exit" also
-//                          listens to 'exit' (and does nothing). Each "mark" on
+//                          listens to 'exit' (and does nothing); "syslog" is
+//                          "tag" plus a SyslogSink (exec-tracer/syslog, the
+//                          defaults) to $EXEC_TRACER_BENCH_SYSLOG that each
+//                          exec is written to; "otel" is "tag" plus
+//                          JSON.stringify(toOtelRecord(e)) of each exec
+//                          (the record alone, no sink). Each "mark" on
 //                          stdin answers {"mark":n,...} with the filter's
 //                          counters then, so a window can be cut exactly
 //   synth [OPTIONS]        trace; count the synthetic records bench/synth
@@ -26,7 +31,8 @@
 // after "stop" arrives on stdin (storm, latency) or when done (startup, idle).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ExecTracer } from '../dist/lib/index.js';
+import { ExecTracer, toOtelRecord } from '../dist/lib/index.js';
+import { SyslogSink } from '../dist/lib/sinks/syslog.js';
 
 const [mode, arg1, arg2, arg3] = process.argv.slice(2);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +64,16 @@ if (mode === 'storm') {
   // "full+exit" adds an exit listener that does nothing: the tracer then
   // makes an event of every exit record (bench A/B of counting them).
   if (arg3 === 'full+exit') tracer.on('exit', () => {});
-  tracer.on('exec', arg3?.startsWith('full')
+  const sink = arg3 === 'syslog' ? new SyslogSink({ url: process.env.EXEC_TRACER_BENCH_SYSLOG }) : undefined;
+  sink?.on('error', (e) => process.stderr.write(`${e.message}\n`));
+  tracer.on('exec', sink || arg3 === 'otel'
+    ? (e) => {
+        if (sink) sink.write(e);
+        else checksum += JSON.stringify(toOtelRecord(e)).length;
+        const a = e.argv[1];
+        if (a !== undefined && a.startsWith(tag)) counts.set(a, (counts.get(a) ?? 0) + 1);
+      }
+    : arg3?.startsWith('full')
     ? (e) => {
         const argv = e.argv;
         checksum += e.pid + e.comm.length + argv.length;
@@ -79,12 +94,13 @@ if (mode === 'storm') {
   say({ ready: true, pid: process.pid });
   await whenStopRequested();
   await tracer.stop();
+  const syslog = await sink?.close();
   let duplicates = 0;
   for (const n of counts.values()) duplicates += n - 1;
   const stats = tracer.stats();
   say({
     seen: counts.size, duplicates, lost: stats.lost, checksum,
-    filtered: stats.filtered, filteredExits: stats.filteredExits, stats,
+    filtered: stats.filtered, filteredExits: stats.filteredExits, stats, syslog,
   });
 } else if (mode === 'synth') {
   const tracer = new ExecTracer(arg1 === undefined ? {} : JSON.parse(arg1));

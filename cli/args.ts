@@ -4,6 +4,7 @@
 // and the ones it adds. Parsing only: nothing here touches the kernel, so
 // every flag, bad value and conflict is unit-tested.
 import { parseArgs } from 'node:util';
+import { parseSyslogUrl, SYSLOG_FACILITIES } from 'exec-tracer/syslog';
 
 /** A command line the command cannot run: printed with the usage, exit code 2. */
 export class UsageError extends Error {
@@ -56,6 +57,21 @@ export interface CliSettings {
   top: boolean;
   /** --redact: secrets in argv and --env values as `***` (options.redact: true). */
   redact: boolean;
+  /** --syslog and its --syslog-* flags: every event shown also sent to this server. */
+  syslog?: SyslogSettings;
+}
+
+/** Where --syslog sends, as the command line gave it (files not read yet). */
+export interface SyslogSettings {
+  /** tcp://HOST:PORT or tls://HOST:PORT. */
+  url: string;
+  /** --syslog-ca FILE (tls:// only). */
+  caFile?: string;
+  /** --syslog-cert FILE and --syslog-key FILE (tls:// only, both or neither). */
+  certFile?: string;
+  keyFile?: string;
+  /** --syslog-facility NAME. */
+  facility?: keyof typeof SYSLOG_FACILITIES;
 }
 
 export const DEFAULT_MAX_ARGS = 20;
@@ -115,6 +131,11 @@ export function parseCliArgs(argv: string[]): CliSettings {
         duration: { type: 'string' },
         top: { type: 'boolean' },
         redact: { type: 'boolean' },
+        syslog: { type: 'string' },
+        'syslog-ca': { type: 'string' },
+        'syslog-cert': { type: 'string' },
+        'syslog-key': { type: 'string' },
+        'syslog-facility': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -168,10 +189,47 @@ export function parseCliArgs(argv: string[]): CliSettings {
       throw new UsageError(`--duration takes a positive number of seconds, got "${values.duration}"`);
     s.durationMs = seconds * 1000;
   }
+  const syslog = syslogSettings(values);
+  if (syslog !== undefined) s.syslog = syslog;
   // One output at a time: the screen, the lines, or JSON.
   const outputs = [s.top && '--top', s.json && '--json', s.tree && '--tree'].filter(Boolean);
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output`);
   if (s.top && (s.time || s.timestamp || s.quote || s.printUid || s.exits))
     throw new UsageError('--top is a screen of its own: -T, -t, -q, -U and --exits do not apply to it');
+  if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
   return s;
+}
+
+/** --syslog's flags checked together; undefined without --syslog. */
+function syslogSettings(values: Partial<Record<'syslog' | 'syslog-ca' | 'syslog-cert' | 'syslog-key' | 'syslog-facility', string>>): SyslogSettings | undefined {
+  const { syslog: url, 'syslog-ca': caFile, 'syslog-cert': certFile, 'syslog-key': keyFile, 'syslog-facility': facility } = values;
+  const given = Object.keys(values).filter((k) => k.startsWith('syslog-') && values[k as keyof typeof values] !== undefined);
+  if (url === undefined) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} needs --syslog tcp://HOST:PORT or tls://HOST:PORT`);
+    return undefined;
+  }
+  let protocol: string;
+  try {
+    ({ protocol } = parseSyslogUrl(url));
+  } catch (error) {
+    // The library's message says what is wrong (and why not UDP); its hint is for the API.
+    throw new UsageError(`--syslog: ${(error as Error).message.split('\n')[0]!.replace(/^exec-tracer\/syslog: /, '')}`);
+  }
+  const settings: SyslogSettings = { url };
+  for (const [flag, file] of [['--syslog-ca', caFile], ['--syslog-cert', certFile], ['--syslog-key', keyFile]] as const) {
+    if (file === undefined) continue;
+    if (protocol !== 'tls') throw new UsageError(`${flag} is for TLS, and ${url} is plain TCP: use tls://`);
+    if (file === '') throw new UsageError(`${flag} takes a PEM file`);
+  }
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError(certFile === undefined ? '--syslog-key needs --syslog-cert' : '--syslog-cert needs --syslog-key');
+  if (caFile !== undefined) settings.caFile = caFile;
+  if (certFile !== undefined) settings.certFile = certFile;
+  if (keyFile !== undefined) settings.keyFile = keyFile;
+  if (facility !== undefined) {
+    if (!Object.hasOwn(SYSLOG_FACILITIES, facility))
+      throw new UsageError(`--syslog-facility takes one of ${Object.keys(SYSLOG_FACILITIES).join(', ')}, got "${facility}"`);
+    settings.facility = facility as keyof typeof SYSLOG_FACILITIES;
+  }
+  return settings;
 }

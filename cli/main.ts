@@ -5,6 +5,7 @@
 // imports the public API by the package's name only, as examples/ do
 // (Node finds 'exec-tracer' through package.json's "exports"), and nothing
 // in the library imports it.
+import { readFileSync } from 'node:fs';
 import {
   ExecTracer,
   type ExecEvent,
@@ -14,6 +15,7 @@ import {
   type ExitEvent,
   toOtelRecord,
 } from 'exec-tracer';
+import { SyslogSink } from 'exec-tracer/syslog';
 import { parseCliArgs, UsageError, type CliSettings } from './args.js';
 import { cgroup2Mount, findContainers } from './container.js';
 import {
@@ -97,6 +99,28 @@ function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
   };
 }
 
+/**
+ * The sink of --syslog, its files read. Its problems (the server away, a
+ * certificate refused, drops) are printed and the command goes on; the
+ * summary counts what was sent and dropped.
+ */
+function syslogSink(s: CliSettings): SyslogSink | undefined {
+  if (!s.syslog) return undefined;
+  const { url, caFile, certFile, keyFile, facility } = s.syslog;
+  const read = (flag: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      usageError(`${flag}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  const [ca, cert, key] = [read('--syslog-ca', caFile), read('--syslog-cert', certFile), read('--syslog-key', keyFile)];
+  const sink = new SyslogSink({ url, ...(ca && { ca }), ...(cert && key && { cert, key }), ...(facility && { facility }) });
+  sink.on('error', (error) => process.stderr.write(`exec-tracer: ${error.message}\n`));
+  return sink;
+}
+
 async function main(): Promise<void> {
   let settings: CliSettings;
   try {
@@ -112,14 +136,20 @@ async function main(): Promise<void> {
   const { filter, accept } = select(settings);
   const tracer = new ExecTracer(tracerOptions(settings, filter));
   if (settings.top) return runTop(tracer, settings, accept);
+  // --syslog sends what is shown, and the lines are still printed (as tee(1)
+  // does): `> /dev/null` for the server alone.
+  const sink = syslogSink(settings);
 
   let stopping = false;
   const output = LineWriter.forFd(1, (error) => {
     if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
       // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
       stopping = true;
-      void tracer.stop().finally(() => process.exit(0));
-      setTimeout(() => process.exit(0), 500).unref();
+      void tracer
+        .stop()
+        .then(() => sink?.close())
+        .finally(() => process.exit(0));
+      setTimeout(() => process.exit(0), sink ? 5500 : 500).unref();
     } else fatal(new Error(`writing the output: ${error.message}`));
   });
   const style: LineStyle = {
@@ -141,6 +171,7 @@ async function main(): Promise<void> {
       jsFiltered++;
       return;
     }
+    sink?.write(event);
     if (settings.json) output.line(toJson(event));
     else if (settings.tree)
       output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
@@ -155,6 +186,7 @@ async function main(): Promise<void> {
   if (settings.exits)
     tracer.on('exit', (event: ExitEvent) => {
       if (shown && !shown.delete(event.processId)) return;
+      sink?.write(event);
       if (settings.json) output.line(toJson(event));
       else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
       else output.line(exitLine(event, style));
@@ -178,11 +210,14 @@ async function main(): Promise<void> {
     // stop() delivers what the kernel recorded before it resolves, so the
     // summary counts every exec up to the signal.
     await tracer.stop();
+    // The queue flushed to the server, for up to 5 s; what is left is counted as dropped.
+    const sent = await sink?.close({ timeoutMs: 5000 });
     await output.end(2000);
     const stats = tracer.stats();
     let summary = `exec-tracer: ${stats.events} execs`;
     if (settings.fails) summary += `, ${stats.failedExecs} failed`;
     summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    if (sent) summary += `, ${sent.sent} sent, ${sent.dropped} dropped`;
     if (output.dropped > 0) summary += `, ${output.dropped} lines dropped (the output was too slow)`;
     process.stderr.write(`${summary}\n`);
     process.exit(0);

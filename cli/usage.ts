@@ -31,6 +31,17 @@ Beyond execsnoop:
       --env NAMES       print these environment variables with each exec (a,b,c)
       --duration SECS   stop after SECS seconds
       --redact          secrets in arguments and --env values shown as *** (below)
+      --syslog URL      also send each event shown to a syslog server, URL
+                        tcp://HOST:PORT or tls://HOST:PORT (RFC 5424 messages,
+                        the OpenTelemetry record as JSON; docs/syslog.md); the
+                        lines are still printed (> /dev/null for none)
+      --syslog-ca FILE  tls://: the CA the server's certificate must chain to
+                        (default: Node's bundled CAs; the server is always verified)
+      --syslog-cert FILE, --syslog-key FILE
+                        tls://: a client certificate and its key, for servers
+                        that ask for one
+      --syslog-facility NAME
+                        the messages' facility (default authpriv)
   -h, --help            this help
 
 Differences from execsnoop:

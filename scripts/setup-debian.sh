@@ -27,6 +27,7 @@ case "${1:-}" in
       mount                 # mount: bind, overlay and tmpfs mounts of the context tests
       libcap2-bin           # setcap: file capabilities in the who tests
       tmux                  # a terminal for the exec-tracer --top test
+      openssl               # the syslog tests' certificate authorities
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;
@@ -59,4 +60,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup-debian: build dependencies present"
+if [ -z "${1:-}" ]; then
+  # The syslog sink's tests send to a real rsyslog, unpacked into deps/ (not installed).
+  bash "$(dirname "$0")/fetch-rsyslog.sh" >/dev/null
+  echo "setup-debian: build and test dependencies present"
+else
+  echo "setup-debian: build dependencies present"
+fi

@@ -13,7 +13,9 @@
 #     system of the kernel-matrix guests (test/kernels/run.ts).
 # Packages come from Debian's archive through apt with private lists, status
 # and cache (ARCH as the only architecture), so the host's dpkg and apt setup
-# are untouched.
+# are untouched. With DEBIAN_ROOT_STATUS=/var/lib/dpkg/status, what the host
+# has installed counts as present: only the rest is downloaded (a server
+# meant to run on the host's own libc: scripts/fetch-rsyslog.sh).
 #
 # usage: debian-root.sh DEST SUITE ARCH PACKAGE...   (prints DEST when ready)
 set -euo pipefail
@@ -24,7 +26,7 @@ arch=${3:?usage: debian-root.sh DEST SUITE ARCH PACKAGE...}
 shift 3
 [ $# -gt 0 ] || { echo "usage: debian-root.sh DEST SUITE ARCH PACKAGE..." >&2; exit 2; }
 
-stamp="$suite $arch $*"
+stamp="$suite $arch $*${DEBIAN_ROOT_STATUS:+ over $DEBIAN_ROOT_STATUS}"
 if [ -f "$dest/.exec-tracer-root" ] && [ "$(cat "$dest/.exec-tracer-root")" = "$stamp" ]; then
   echo "$dest"
   exit 0
@@ -35,6 +37,7 @@ trap 'rm -rf "$work"' EXIT
 # shellcheck source=../../scripts/private-apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/private-apt.sh"
 private_apt "$work" deb "$suite" "$arch"
+[ -z "${DEBIAN_ROOT_STATUS:-}" ] || apt_opts+=(-o "Dir::State::status=$DEBIAN_ROOT_STATUS")
 apt-get "${apt_opts[@]}" update >&2
 # With an empty status every dependency is downloaded, libc6 included.
 apt-get "${apt_opts[@]}" install -y --download-only --no-install-recommends "$@" >&2

@@ -38,6 +38,17 @@ describe('the command line', () => {
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
+  it('takes --syslog with its TLS files and facility, beside any output but --top', () => {
+    expect(parseCliArgs(['--syslog', 'tcp://127.0.0.1:514']).syslog).toEqual({ url: 'tcp://127.0.0.1:514' });
+    expect(
+      parseCliArgs(['--syslog', 'tls://c:6514', '--syslog-ca', 'ca.pem', '--syslog-cert', 'c.pem', '--syslog-key', 'k.pem', '--syslog-facility', 'local3'])
+        .syslog,
+    ).toEqual({ url: 'tls://c:6514', caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem', facility: 'local3' });
+    for (const output of [[], ['--json'], ['--tree'], ['--exits', '-x'], ['--descendants', '1', '-n', 'sh']])
+      expect(parseCliArgs([...output, '--syslog', 'tcp://h:514']).syslog, output.join(' ')).toEqual({ url: 'tcp://h:514' });
+    expect(parseCliArgs([])).not.toHaveProperty('syslog');
+  });
+
   it('takes --redact with any output', () => {
     expect(parseCliArgs(['--redact']).redact).toBe(true);
     for (const output of ['--json', '--tree', '--top', '--exits'])
@@ -63,6 +74,17 @@ describe('the command line', () => {
     [['--top', '-T'], /--top is a screen of its own/],
     [['--schema', 'otel'], /--schema names the fields of --json lines: give --json too/],
     [['--json', '--schema', 'ecs'], /--schema takes exec-tracer or otel, got "ecs"/],
+    [['--syslog', 'udp://127.0.0.1:514'], /--syslog: udp:\/\/127\.0\.0\.1:514: syslog over UDP is not offered/],
+    [['--syslog', 'collector:514'], /--syslog: not a syslog server url/],
+    [['--syslog', 'tcp://collector'], /--syslog: not a syslog server url/],
+    [['--syslog', 'tcp://h:514', '--syslog-ca', 'ca.pem'], /--syslog-ca is for TLS, and tcp:\/\/h:514 is plain TCP/],
+    [['--syslog', 'tcp://h:514', '--syslog-cert', 'c.pem', '--syslog-key', 'k.pem'], /--syslog-cert is for TLS/],
+    [['--syslog', 'tls://h:6514', '--syslog-cert', 'c.pem'], /--syslog-cert needs --syslog-key/],
+    [['--syslog', 'tls://h:6514', '--syslog-key', 'k.pem'], /--syslog-key needs --syslog-cert/],
+    [['--syslog', 'tls://h:6514', '--syslog-facility', 'nope'], /--syslog-facility takes one of kern, user, .*got "nope"/],
+    [['--syslog-ca', 'ca.pem'], /--syslog-ca needs --syslog tcp:\/\/HOST:PORT or tls:\/\/HOST:PORT/],
+    [['--syslog-facility', 'user'], /--syslog-facility needs --syslog/],
+    [['--top', '--syslog', 'tcp://h:514'], /--top is a screen of its own: --syslog/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
