@@ -53,6 +53,8 @@ export interface CliSettings {
   env?: string[];
   /** --duration: stop after this many ms. */
   durationMs?: number;
+  /** --output: lines appended to this file (created 0600), reopened on SIGHUP. */
+  output?: string;
   /** --top: the live "who is spawning?" screen. */
   top: boolean;
   /** --redact: secrets in argv and --env values as `***` (options.redact: true). */
@@ -136,6 +138,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
         'syslog-cert': { type: 'string' },
         'syslog-key': { type: 'string' },
         'syslog-facility': { type: 'string' },
+        output: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -196,6 +199,11 @@ export function parseCliArgs(argv: string[]): CliSettings {
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output`);
   if (s.top && (s.time || s.timestamp || s.quote || s.printUid || s.exits))
     throw new UsageError('--top is a screen of its own: -T, -t, -q, -U and --exits do not apply to it');
+  if (values.output !== undefined) {
+    if (values.output === '') throw new UsageError('--output takes a file name');
+    if (s.top) throw new UsageError('--top is a screen of its own: --output does not apply to it');
+    s.output = values.output;
+  }
   if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
   return s;
 }

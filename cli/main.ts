@@ -29,7 +29,7 @@ import {
   treeLine,
   type LineStyle,
 } from './format.js';
-import { LineWriter } from './output.js';
+import { FileLineWriter, LineWriter, type LineOutput } from './output.js';
 import { runTop } from './screen.js';
 import { USAGE } from './usage.js';
 
@@ -141,17 +141,21 @@ async function main(): Promise<void> {
   const sink = syslogSink(settings);
 
   let stopping = false;
-  const output = LineWriter.forFd(1, (error) => {
-    if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
-      // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
-      stopping = true;
-      void tracer
-        .stop()
-        .then(() => sink?.close())
-        .finally(() => process.exit(0));
-      setTimeout(() => process.exit(0), sink ? 5500 : 500).unref();
-    } else fatal(new Error(`writing the output: ${error.message}`));
-  });
+  let outputError: string | undefined;
+  const output: LineOutput =
+    settings.output !== undefined
+      ? fileOutput(settings.output, (error) => (outputError = error))
+      : LineWriter.forFd(1, (error) => {
+        if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
+          // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
+          stopping = true;
+          void tracer
+            .stop()
+            .then(() => sink?.close())
+            .finally(() => process.exit(0));
+          setTimeout(() => process.exit(0), sink ? 5500 : 500).unref();
+        } else fatal(new Error(`writing the output: ${error.message}`));
+      });
   const style: LineStyle = {
     time: settings.time,
     timestamp: settings.timestamp,
@@ -218,7 +222,8 @@ async function main(): Promise<void> {
     if (settings.fails) summary += `, ${stats.failedExecs} failed`;
     summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
     if (sent) summary += `, ${sent.sent} sent, ${sent.dropped} dropped`;
-    if (output.dropped > 0) summary += `, ${output.dropped} lines dropped (the output was too slow)`;
+    if (output.dropped > 0)
+      summary += `, ${output.dropped} lines dropped (${outputError === undefined ? 'the output was too slow' : `writing ${settings.output}: ${outputError}`})`;
     process.stderr.write(`${summary}\n`);
     process.exit(0);
   };
@@ -232,6 +237,37 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().catch(fatal));
   process.once('SIGTERM', () => void stop().catch(fatal));
   if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
+}
+
+/**
+ * --output FILE: lines appended to FILE, created 0600, reopened on SIGHUP
+ * (logrotate's postrotate). A write that fails (a full disk) drops its
+ * lines, counted in the summary and said on stderr at most once a second;
+ * tracing goes on.
+ */
+function fileOutput(path: string, failed: (error: string) => void): FileLineWriter {
+  let unreported = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let writer: FileLineWriter;
+  try {
+    writer = new FileLineWriter(path, (lines, error) => {
+      failed(error.code ?? error.message);
+      if (lines === 0) {
+        process.stderr.write(`exec-tracer: reopening ${path}: ${error.message}; still writing to the file open before\n`);
+        return;
+      }
+      unreported += lines;
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        process.stderr.write(`exec-tracer: writing ${path}: ${error.code ?? error.message}: ${unreported} lines dropped\n`);
+        unreported = 0;
+      }, 1000);
+    });
+  } catch (error) {
+    fatal(new Error(`--output ${path}: ${(error as Error).message}`));
+  }
+  process.on('SIGHUP', () => writer.reopen());
+  return writer;
 }
 
 main().catch(fatal);

@@ -6,7 +6,7 @@
 // kernel's ring overflowed. Pipes and sockets are written asynchronously
 // here instead, lines are batched per tick, and what would grow the queue
 // beyond a bound is counted as dropped, never silently.
-import { createWriteStream, fstatSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fstatSync, ftruncateSync, openSync, write } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 
@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream';
 export const OUTPUT_LIMIT_BYTES = 8 << 20;
 
 /** Lines to one file descriptor, batched, bounded, and asynchronous where the kernel allows. */
-export class LineWriter {
+export class LineWriter implements LineOutput {
   /** Lines dropped because the reader fell more than `limitBytes` behind. */
   dropped = 0;
   /** Lines written (or queued to be). */
@@ -104,6 +104,157 @@ export class LineWriter {
         clearTimeout(timer);
         resolve();
       });
+    });
+  }
+}
+
+/** What the command writes its lines to: standard output (LineWriter) or a file (FileLineWriter). */
+export interface LineOutput {
+  /** Lines not written: the reader too slow (stdout), or the disk full (a file). */
+  readonly dropped: number;
+  line(text: string): boolean;
+  end(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Lines appended to a file that log shippers tail (`--output FILE`),
+ * reopened by path on `reopen()` (SIGHUP, after logrotate has moved it).
+ * Whole lines only: each write is a batch of complete lines, one write in
+ * flight at a time, and a reopen waits for it, so no line is split across
+ * the old file and the new one, or lost between them. The file is created
+ * 0600 (command lines hold secrets). A write that fails (ENOSPC, EDQUOT,
+ * EIO) drops its lines, counted, and the next batch is tried: a full disk
+ * is not fatal, and lines flow again once there is room.
+ */
+export class FileLineWriter implements LineOutput {
+  dropped = 0;
+  written = 0;
+  readonly path: string;
+  readonly #limitBytes: number;
+  readonly #onDropped: (lines: number, error: NodeJS.ErrnoException) => void;
+  #fd: number;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #writing = false;
+  #reopenWanted = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+
+  /**
+   * @param onDropped Told of each failed write: how many lines it dropped, and why.
+   * @param limitBytes Queued bytes beyond which lines are dropped (a stalled disk).
+   */
+  constructor(path: string, onDropped: (lines: number, error: NodeJS.ErrnoException) => void, limitBytes = OUTPUT_LIMIT_BYTES) {
+    this.path = path;
+    this.#onDropped = onDropped;
+    this.#limitBytes = limitBytes;
+    this.#fd = FileLineWriter.#open(path);
+  }
+
+  static #open(path: string): number {
+    // O_APPEND: a line lands whole at the end even if another writer shares the file.
+    return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  }
+
+  line(text: string): boolean {
+    if (this.#closed) return false;
+    if (this.#pendingBytes > this.#limitBytes) {
+      this.dropped++;
+      return false;
+    }
+    this.#pending.push(text);
+    this.#pendingBytes += text.length + 1;
+    this.written++;
+    if (!this.#writing) {
+      this.#writing = true;
+      setImmediate(() => this.#next());
+    }
+    return true;
+  }
+
+  /** Opens the path again once the write in flight is done: the file logrotate moved away keeps every line written before. */
+  reopen(): void {
+    this.#reopenWanted = true;
+    if (!this.#writing) this.#next();
+  }
+
+  #next(): void {
+    if (this.#reopenWanted) {
+      this.#reopenWanted = false;
+      const old = this.#fd;
+      try {
+        this.#fd = FileLineWriter.#open(this.path);
+        closeSync(old);
+      } catch (error) {
+        // The old file stays in use; the next SIGHUP tries again.
+        this.#onDropped(0, error as NodeJS.ErrnoException);
+      }
+    }
+    if (this.#pending.length === 0) {
+      this.#writing = false;
+      for (const wake of this.#idle.splice(0)) wake();
+      return;
+    }
+    this.#writing = true;
+    const lines = this.#pending.length;
+    const chunk = Buffer.from(`${this.#pending.join('\n')}\n`);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#writeAll(chunk, 0, lines);
+  }
+
+  #writeAll(chunk: Buffer, offset: number, lines: number): void {
+    write(this.#fd, chunk, offset, chunk.length - offset, null, (error, bytes) => {
+      if (error) {
+        // The lines the failure cut are dropped, counted from the first one
+        // not written whole; a part of one already written is cut off again
+        // (the file is ours: O_APPEND only guards against other writers), so
+        // the file never holds a split line.
+        const whole = offset === 0 ? 0 : chunk.lastIndexOf(0x0a, offset - 1) + 1;
+        if (whole < offset) {
+          try {
+            ftruncateSync(this.#fd, fstatSync(this.#fd).size - (offset - whole));
+          } catch {
+            // The part stays: one malformed line, rather than stopping.
+          }
+        }
+        const done = chunk.subarray(0, whole).toString().split('\n').length - 1;
+        this.dropped += lines - done;
+        this.written -= lines - done;
+        this.#onDropped(lines - done, error);
+      } else if (offset + bytes < chunk.length) {
+        this.#writeAll(chunk, offset + bytes, lines);
+        return;
+      }
+      this.#next();
+    });
+  }
+
+  /** Writes what is queued, then closes the file; lines still queued after `timeoutMs` are counted as dropped. */
+  end(timeoutMs: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const untaken = this.#pending.length;
+        this.dropped += untaken;
+        this.written -= untaken;
+        this.#pending = [];
+        resolve();
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        closeSync(this.#fd);
+        resolve();
+      };
+      if (!this.#writing && this.#pending.length === 0) finish();
+      else {
+        this.#idle.push(finish);
+        if (!this.#writing) {
+          this.#writing = true;
+          this.#next();
+        }
+      }
     });
   }
 }

@@ -42,6 +42,9 @@ Beyond execsnoop:
                         that ask for one
       --syslog-facility NAME
                         the messages' facility (default authpriv)
+      --output FILE     the lines (or --json) appended to FILE instead of
+                        standard output: created 0600, reopened on SIGHUP
+                        (logrotate), a full disk counted as dropped lines
   -h, --help            this help
 
 Differences from execsnoop:

@@ -4,7 +4,7 @@
 // installed package (package.test.ts installs it), run as a child process
 // against the real kernel, and --top inside a real terminal (tmux).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -142,6 +142,48 @@ export function describeCommand(installed: () => Installed): void {
         .map((l) => JSON.parse(l) as typeof record)
         .find((r) => r.attributes['exec_tracer.process_id'] === processId)!;
       expect(exit.attributes).toMatchObject({ 'process.pid': spawner.pids.get(n), 'process.exit.code': 0 });
+    });
+
+    it('--output FILE: created 0600; rotated with SIGHUP three times in a storm, the files hold every exec once', async () => {
+      const tag = uniqueTag('cli-output');
+      const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-output-'));
+      try {
+        const file = join(dir, 'execs.json');
+        const command = start(['--json', '--output', file, '--descendants', String(process.pid)]);
+        // Attached once a probe's exec is in the file; the counted storm starts after.
+        const probe = spawnEvery(50, (n) => echo([`probe-${tag}-${n}`]));
+        const ready = await eventually(() => existsSync(file) && readFileSync(file, 'utf8').includes(`probe-${tag}`), 20_000);
+        probe.stop();
+        expect(ready, command.stderr()).toBe(true);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const spawner = spawnEvery(2, (n) => echo([`${tag}-${n}`]));
+        for (let rotation = 1; rotation <= 3; rotation++) {
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          // What logrotate does: move the file, then postrotate's kill -HUP.
+          renameSync(file, `${file}.${rotation}`);
+          command.proc.kill('SIGHUP');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        spawner.stop();
+        const last = spawner.pids.size;
+        const tagged = () =>
+          [file, `${file}.1`, `${file}.2`, `${file}.3`]
+            .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+            .filter((l) => l.includes(tag) && !l.includes(`probe-${tag}`))
+            .map((l) => JSON.parse(l) as { argv: string[]; pid: number });
+        expect(await eventually(() => tagged().some((e) => e.argv[1] === `${tag}-${last}`), 20_000)).toBe(true);
+        const summary = await interrupt(command);
+        expect(summary).toMatch(/^exec-tracer: \d+ execs, 0 lost/);
+        expect(summary).not.toContain('dropped');
+        const seen = tagged().map((e) => e.argv[1]!);
+        // Every exec once: none lost or doubled across the three reopens.
+        expect(seen.length).toBe(last);
+        expect(new Set(seen)).toEqual(new Set([...spawner.pids.keys()].map((n) => `${tag}-${n}`)));
+        for (const rotation of [2, 3]) expect(readFileSync(`${file}.${rotation}`, 'utf8')).toContain(`"${tag}-`);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('--redact: secrets in argv and --env values never reach the output, in lines or --json', async () => {

@@ -35,6 +35,7 @@ describe('the command line', () => {
     expect(parseCliArgs(['--tree']).tree).toBe(true);
     expect(parseCliArgs(['--json', '--schema', 'otel']).schema).toBe('otel');
     expect(parseCliArgs(['--json', '--schema=exec-tracer']).schema).toBe('exec-tracer');
+    expect(parseCliArgs(['--json', '--output', '/var/log/x.json']).output).toBe('/var/log/x.json');
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
@@ -73,6 +74,8 @@ describe('the command line', () => {
     [['--top', '--json'], /--top and --json cannot be combined/],
     [['--top', '-T'], /--top is a screen of its own/],
     [['--schema', 'otel'], /--schema names the fields of --json lines: give --json too/],
+    [['--output', ''], /--output takes a file name/],
+    [['--top', '--output', 'x.json'], /--output does not apply/],
     [['--json', '--schema', 'ecs'], /--schema takes exec-tracer or otel, got "ecs"/],
     [['--syslog', 'udp://127.0.0.1:514'], /--syslog: udp:\/\/127\.0\.0\.1:514: syslog over UDP is not offered/],
     [['--syslog', 'collector:514'], /--syslog: not a syslog server url/],
