@@ -53,6 +53,8 @@ export interface CliSettings {
   env?: string[];
   /** --duration: stop after this many ms. */
   durationMs?: number;
+  /** --shutdown-timeout: how long a stop may spend flushing the output and --syslog, in ms (default 5 s). */
+  shutdownTimeoutMs: number;
   /** --output: lines appended to this file (created 0600), reopened on SIGHUP. */
   output?: string;
   /** --top: the live "who is spawning?" screen. */
@@ -77,6 +79,8 @@ export interface SyslogSettings {
 }
 
 export const DEFAULT_MAX_ARGS = 20;
+/** --shutdown-timeout's default: what systemd's and Kubernetes' stop grace periods leave room for. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 
 /** What --json lines look like: the events' own fields, or OpenTelemetry log records (toOtelRecord). */
 export const JSON_SCHEMAS = ['exec-tracer', 'otel'] as const;
@@ -139,6 +143,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
         'syslog-key': { type: 'string' },
         'syslog-facility': { type: 'string' },
         output: { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -159,6 +164,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
     tree: values.tree === true,
     top: values.top === true,
     redact: values.redact === true,
+    shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };
   if (values.schema !== undefined) {
     if (!(JSON_SCHEMAS as readonly string[]).includes(values.schema))
@@ -199,6 +205,13 @@ export function parseCliArgs(argv: string[]): CliSettings {
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output`);
   if (s.top && (s.time || s.timestamp || s.quote || s.printUid || s.exits))
     throw new UsageError('--top is a screen of its own: -T, -t, -q, -U and --exits do not apply to it');
+  if (values['shutdown-timeout'] !== undefined) {
+    const text = values['shutdown-timeout'];
+    const seconds = Number(text);
+    if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600)
+      throw new UsageError(`--shutdown-timeout takes seconds between 0 and 3600, got "${text}"`);
+    s.shutdownTimeoutMs = seconds * 1000;
+  }
   if (values.output !== undefined) {
     if (values.output === '') throw new UsageError('--output takes a file name');
     if (s.top) throw new UsageError('--top is a screen of its own: --output does not apply to it');

@@ -6,6 +6,7 @@
 // (Node finds 'exec-tracer' through package.json's "exports"), and nothing
 // in the library imports it.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import {
   ExecTracer,
   type ExecEvent,
@@ -211,12 +212,15 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    // One deadline for every flush (--shutdown-timeout): what has not
+    // reached the server or the file by then is counted as dropped.
+    const deadline = Date.now() + settings.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
     // stop() delivers what the kernel recorded before it resolves, so the
     // summary counts every exec up to the signal.
     await tracer.stop();
-    // The queue flushed to the server, for up to 5 s; what is left is counted as dropped.
-    const sent = await sink?.close({ timeoutMs: 5000 });
-    await output.end(2000);
+    const sent = await sink?.close({ timeoutMs: left() });
+    await output.end(left());
     const stats = tracer.stats();
     let summary = `exec-tracer: ${stats.events} execs`;
     if (settings.fails) summary += `, ${stats.failedExecs} failed`;
@@ -234,8 +238,16 @@ async function main(): Promise<void> {
     fatal(error);
   }
   if (!settings.json) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
-  process.once('SIGINT', () => void stop().catch(fatal));
-  process.once('SIGTERM', () => void stop().catch(fatal));
+  // The first SIGINT or SIGTERM stops and flushes; a second one while that
+  // runs exits at once, as a second Ctrl-C does, with the shell's code for
+  // death by that signal (130, 143): what was not flushed is lost.
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (!stopping) return void stop().catch(fatal);
+    process.stderr.write(`exec-tracer: ${signal} again: exiting without waiting for the output\n`);
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
 }
 

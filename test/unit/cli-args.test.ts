@@ -8,7 +8,7 @@ describe('the command line', () => {
   it('defaults to execsnoop-like lines of everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, time: false, timestamp: false, fails: false, quote: false, printUid: false,
-      maxArgs: DEFAULT_MAX_ARGS, json: false, schema: 'exec-tracer', exits: false, tree: false, top: false, redact: false,
+      maxArgs: DEFAULT_MAX_ARGS, json: false, schema: 'exec-tracer', shutdownTimeoutMs: 5000, exits: false, tree: false, top: false, redact: false,
     });
   });
 
@@ -36,6 +36,7 @@ describe('the command line', () => {
     expect(parseCliArgs(['--json', '--schema', 'otel']).schema).toBe('otel');
     expect(parseCliArgs(['--json', '--schema=exec-tracer']).schema).toBe('exec-tracer');
     expect(parseCliArgs(['--json', '--output', '/var/log/x.json']).output).toBe('/var/log/x.json');
+    expect(parseCliArgs(['--shutdown-timeout', '0.5']).shutdownTimeoutMs).toBe(500);
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
@@ -75,6 +76,8 @@ describe('the command line', () => {
     [['--top', '-T'], /--top is a screen of its own/],
     [['--schema', 'otel'], /--schema names the fields of --json lines: give --json too/],
     [['--output', ''], /--output takes a file name/],
+    [['--shutdown-timeout=-1'], /--shutdown-timeout takes seconds between 0 and 3600, got "-1"/],
+    [['--shutdown-timeout', 'soon'], /--shutdown-timeout takes seconds/],
     [['--top', '--output', 'x.json'], /--output does not apply/],
     [['--json', '--schema', 'ecs'], /--schema takes exec-tracer or otel, got "ecs"/],
     [['--syslog', 'udp://127.0.0.1:514'], /--syslog: udp:\/\/127\.0\.0\.1:514: syslog over UDP is not offered/],
