@@ -63,6 +63,8 @@ export interface CliSettings {
   redact: boolean;
   /** --syslog and its --syslog-* flags: every event shown also sent to this server. */
   syslog?: SyslogSettings;
+  /** --metrics [HOST:]PORT: /metrics and /healthz served there (HOST 127.0.0.1 unless given). */
+  metrics?: { host: string; port: number };
 }
 
 /** Where --syslog sends, as the command line gave it (files not read yet). */
@@ -144,6 +146,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
         'syslog-facility': { type: 'string' },
         output: { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        metrics: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -218,7 +221,18 @@ export function parseCliArgs(argv: string[]): CliSettings {
     s.output = values.output;
   }
   if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
+  if (values.metrics !== undefined) s.metrics = metricsAddress(values.metrics);
   return s;
+}
+
+/** --metrics [HOST:]PORT, HOST an IPv4 address, a name, or an IPv6 address in brackets ([::]:9464). */
+export function metricsAddress(text: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65_535)
+    throw new UsageError(`--metrics takes [HOST:]PORT (9464, 0.0.0.0:9464, [::1]:9464; port 0 picks a free one), got "${text}"`);
+  const host = match[1] === undefined ? '127.0.0.1' : match[1].replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
 }
 
 /** --syslog's flags checked together; undefined without --syslog. */

@@ -16,6 +16,7 @@ import {
   type ExitEvent,
   toOtelRecord,
 } from 'exec-tracer';
+import { serveMetrics, tracerMetrics } from 'exec-tracer/metrics';
 import { SyslogSink } from 'exec-tracer/syslog';
 import { parseCliArgs, UsageError, type CliSettings } from './args.js';
 import { cgroup2Mount, findContainers } from './container.js';
@@ -89,8 +90,9 @@ function select(s: CliSettings): Selection {
 function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
   const table = s.tree || s.top;
   return {
-    // Lines need no paths; JSON is every field; --container needs the cgroup.
-    context: s.json ? true : s.container !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
+    // Lines need no paths; JSON is every field; --container needs the
+    // cgroup, and so do --metrics' execs by container.
+    context: s.json ? true : s.container !== undefined || s.metrics !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
     env: s.env ?? false,
     exits: s.exits || table,
     processTable: table,
@@ -136,6 +138,17 @@ async function main(): Promise<void> {
   }
   const { filter, accept } = select(settings);
   const tracer = new ExecTracer(tracerOptions(settings, filter));
+  let jsFiltered = 0;
+  // --metrics listens before the tracer attaches: /healthz says 503 until it has.
+  const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
+  if (metrics && settings.metrics) {
+    try {
+      const server = await serveMetrics(metrics, settings.metrics);
+      process.stderr.write(`exec-tracer: metrics at ${server.url}, readiness at /healthz\n`);
+    } catch (error) {
+      fatal(error);
+    }
+  }
   if (settings.top) return runTop(tracer, settings, accept);
   // --syslog sends what is shown, and the lines are still printed (as tee(1)
   // does): `> /dev/null` for the server alone.
@@ -167,8 +180,13 @@ async function main(): Promise<void> {
     env: settings.env,
     color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
   };
+  if (sink) metrics?.addSink('syslog', sink);
+  metrics?.addSink(settings.output !== undefined ? 'file' : 'stdout', () => ({
+    sent: output.written - output.queued,
+    dropped: output.dropped,
+    queued: output.queued,
+  }));
   const toJson = settings.schema === 'otel' ? (event: ExecEvent | ExecFailedEvent | ExitEvent) => JSON.stringify(toOtelRecord(event)) : jsonLine;
-  let jsFiltered = 0;
   // With a test the kernel cannot run, an exit is shown only if its exec was.
   const shown = accept ? new Set<string>() : undefined;
   const show = (event: ExecEvent | ExecFailedEvent) => {

@@ -45,6 +45,11 @@ Beyond execsnoop:
       --output FILE     the lines (or --json) appended to FILE instead of
                         standard output: created 0600, reopened on SIGHUP
                         (logrotate), a full disk counted as dropped lines
+      --metrics [HOST:]PORT
+                        serve Prometheus metrics at http://HOST:PORT/metrics and
+                        a readiness check at /healthz (200 while tracing, else
+                        503); HOST is 127.0.0.1 unless given (0.0.0.0: every
+                        interface); docs/agent.md lists the metrics
       --shutdown-timeout SECS
                         on SIGTERM or Ctrl-C, how long to flush the output and
                         --syslog before the summary (default 5); a second

@@ -40,6 +40,15 @@ describe('the command line', () => {
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
+  it('takes --metrics [HOST:]PORT, on 127.0.0.1 unless a host is given, with any output', () => {
+    expect(parseCliArgs(['--metrics', '9464']).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseCliArgs(['--metrics', '0.0.0.0:9464']).metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(parseCliArgs(['--metrics=[::]:0']).metrics).toEqual({ host: '::', port: 0 });
+    expect(parseCliArgs(['--metrics', 'node1.example:9100']).metrics).toEqual({ host: 'node1.example', port: 9100 });
+    for (const output of ['--json', '--tree', '--top']) expect(parseCliArgs([output, '--metrics', '1']).metrics, output).toBeDefined();
+    expect(parseCliArgs([]).metrics).toBeUndefined();
+  });
+
   it('takes --syslog with its TLS files and facility, beside any output but --top', () => {
     expect(parseCliArgs(['--syslog', 'tcp://127.0.0.1:514']).syslog).toEqual({ url: 'tcp://127.0.0.1:514' });
     expect(
@@ -91,6 +100,10 @@ describe('the command line', () => {
     [['--syslog-ca', 'ca.pem'], /--syslog-ca needs --syslog tcp:\/\/HOST:PORT or tls:\/\/HOST:PORT/],
     [['--syslog-facility', 'user'], /--syslog-facility needs --syslog/],
     [['--top', '--syslog', 'tcp://h:514'], /--top is a screen of its own: --syslog/],
+    [['--metrics', '65536'], /--metrics takes \[HOST:\]PORT .*got "65536"/],
+    [['--metrics', 'localhost'], /--metrics takes \[HOST:\]PORT/],
+    [['--metrics', '::1:9464'], /--metrics takes \[HOST:\]PORT/],
+    [['--metrics', ':9464'], /--metrics takes \[HOST:\]PORT/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
