@@ -8,7 +8,7 @@
 // test/integration/metrics.kernel.test.ts.
 import fc from 'fast-check';
 import { request } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ExecTracer } from '../../lib/index.js';
 import { MetricsError, OTHER_LABEL, serveMetrics, tracerMetrics } from '../../lib/metrics/index.js';
@@ -145,11 +145,15 @@ describe('tracerMetrics on a prom-client Registry', () => {
     expect(text).toContain('nodejs_heap_size_total_bytes');
     // Another tracerMetrics on the same registry is refused, not merged.
     expect(() => tracerMetrics(tracer, { registry })).toThrow(/already has exec_tracer_events_total/);
-    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const open = await registry.metrics();
+    // OpenMetrics: prom-client renames the counter family (no _total) and suffixes its samples.
+    const openRegistry = new Registry<OpenMetricsContentType>();
+    openRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    using openMetrics = tracerMetrics(tracer, { registry: openRegistry, processMetrics: false });
+    void openMetrics;
+    const open = await openRegistry.metrics();
     expect(open).toMatch(/^# TYPE exec_tracer_events counter$/m);
     expect(open).toMatch(/^exec_tracer_events_total\{kind="exec"\} 1$/m);
-    registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    expect(open.endsWith('# EOF\n')).toBe(true);
     metrics.close();
     expect(await registry.metrics()).not.toContain('exec_tracer_');
     await tracer.stop();
