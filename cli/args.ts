@@ -65,6 +65,8 @@ export interface CliSettings {
   syslog?: SyslogSettings;
   /** --metrics [HOST:]PORT: /metrics and /healthz served there (HOST 127.0.0.1 unless given). */
   metrics?: { host: string; port: number };
+  /** `-- CMD ARGS…`: run this command and trace it and everything below it, nothing else. */
+  command?: string[];
 }
 
 /** Where --syslog sends, as the command line gave it (files not read yet). */
@@ -111,10 +113,15 @@ function integers(flag: string, values: string[], min: number, max: number): num
 
 /** Parses the command line (without node and the script); throws UsageError. */
 export function parseCliArgs(argv: string[]): CliSettings {
+  // `-- CMD ARGS…`: everything after the first `--` is the command, as
+  // strace and perf take it.
+  const split = argv.indexOf('--');
+  const command = split === -1 ? undefined : argv.slice(split + 1);
+  const options = split === -1 ? argv : argv.slice(0, split);
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: options,
       strict: true,
       allowPositionals: false,
       options: {
@@ -222,6 +229,13 @@ export function parseCliArgs(argv: string[]): CliSettings {
   }
   if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
   if (values.metrics !== undefined) s.metrics = metricsAddress(values.metrics);
+  if (command !== undefined) {
+    if (command.length === 0 || command[0] === '') throw new UsageError('-- takes the command to run: exec-tracer [options] -- CMD [ARGS...]');
+    // The command is the tree's root: what would choose other processes, or end the run early, does not apply.
+    const clash = [s.top && '--top', s.descendants && '--descendants', s.durationMs !== undefined && '--duration'].filter(Boolean);
+    if (clash.length > 0) throw new UsageError(`${clash.join(' and ')} cannot be combined with -- CMD: the run traces CMD's tree until CMD exits`);
+    s.command = command;
+  }
   return s;
 }
 

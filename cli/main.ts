@@ -15,6 +15,9 @@ import {
   type ExecTracerOptions,
   type ExitEvent,
   toOtelRecord,
+  traceCommand,
+  type CommandExit,
+  type TracedCommand,
 } from 'exec-tracer';
 import { serveMetrics, tracerMetrics } from 'exec-tracer/metrics';
 import { SyslogSink } from 'exec-tracer/syslog';
@@ -137,7 +140,17 @@ async function main(): Promise<void> {
     return;
   }
   const { filter, accept } = select(settings);
-  const tracer = new ExecTracer(tracerOptions(settings, filter));
+  // -- CMD: the command's tree, from its own exec; forks and exits for the
+  // run's processes, failed execs for the summary.
+  const run: TracedCommand | undefined =
+    settings.command &&
+    traceCommand(settings.command[0]!, settings.command.slice(1), {
+      ...tracerOptions(settings, filter),
+      forks: true,
+      exits: true,
+      failedExecs: true,
+    });
+  const tracer = run?.tracer ?? new ExecTracer(tracerOptions(settings, filter));
   let jsFiltered = 0;
   // --metrics listens before the tracer attaches: /healthz says 503 until it has.
   const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
@@ -156,10 +169,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   let outputError: string | undefined;
+  // With -- CMD the lines go to stderr, as strace's do: CMD's own output
+  // keeps stdout (`exec-tracer -- make > build.log`); --output for a file.
+  const outputFd = run ? 2 : 1;
   const output: LineOutput =
     settings.output !== undefined
       ? fileOutput(settings.output, (error) => (outputError = error))
-      : LineWriter.forFd(1, (error) => {
+      : LineWriter.forFd(outputFd, (error) => {
         if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
           // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
           stopping = true;
@@ -178,7 +194,7 @@ async function main(): Promise<void> {
     quote: settings.quote,
     maxArgs: settings.maxArgs,
     env: settings.env,
-    color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
+    color: colorAllowed(Boolean((run ? process.stderr : process.stdout).isTTY), process.env),
   };
   if (sink) metrics?.addSink('syslog', sink);
   metrics?.addSink(settings.output !== undefined ? 'file' : 'stdout', () => ({
@@ -227,7 +243,7 @@ async function main(): Promise<void> {
   });
   tracer.on('error', fatal);
 
-  const stop = async () => {
+  const stop = async (exit?: CommandExit) => {
     if (stopping) return;
     stopping = true;
     // One deadline for every flush (--shutdown-timeout): what has not
@@ -247,11 +263,11 @@ async function main(): Promise<void> {
     if (output.dropped > 0)
       summary += `, ${output.dropped} lines dropped (${outputError === undefined ? 'the output was too slow' : `writing ${settings.output}: ${outputError}`})`;
     process.stderr.write(`${summary}\n`);
-    process.exit(0);
+    process.exit(exit?.status ?? 0);
   };
 
   try {
-    await tracer.start();
+    await (run ? run.start() : tracer.start());
   } catch (error) {
     fatal(error);
   }
@@ -259,6 +275,18 @@ async function main(): Promise<void> {
   // The first SIGINT or SIGTERM stops and flushes; a second one while that
   // runs exits at once, as a second Ctrl-C does, with the shell's code for
   // death by that signal (130, 143): what was not flushed is lost.
+  if (run) {
+    // The run ends when CMD does; CMD's exit status is the command's.
+    run.exited.then((exit) => stop(exit), fatal);
+    // Ctrl-C reaches CMD from the terminal, as it would without the tracer
+    // (the whole foreground group gets it): the tracer waits for CMD to
+    // end. SIGTERM and SIGHUP, which a service manager or a closed session
+    // sends the tracer, are passed on.
+    process.on('SIGINT', () => {});
+    process.on('SIGQUIT', () => {});
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => run.child.kill(signal));
+    return;
+  }
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!stopping) return void stop().catch(fatal);
     process.stderr.write(`exec-tracer: ${signal} again: exiting without waiting for the output\n`);
