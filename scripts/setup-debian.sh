@@ -63,6 +63,8 @@ fi
 if [ -z "${1:-}" ]; then
   # The syslog sink's tests send to a real rsyslog, unpacked into deps/ (not installed).
   bash "$(dirname "$0")/fetch-rsyslog.sh" >/dev/null
+  # The timeline's tests render its page in a real Chromium, unpacked into deps/ (not installed).
+  bash "$(dirname "$0")/fetch-chromium.sh" >/dev/null
   echo "setup-debian: build and test dependencies present"
 else
   echo "setup-debian: build dependencies present"
