@@ -67,6 +67,10 @@ export interface CliSettings {
   metrics?: { host: string; port: number };
   /** `-- CMD ARGS…`: run this command and trace it and everything below it, nothing else. */
   command?: string[];
+  /** --timeline FILE.html: the run drawn as a self-contained page (with -- CMD). */
+  timeline?: string;
+  /** --trace-json FILE: the run in Chrome's trace-event format (with -- CMD). */
+  traceJson?: string;
 }
 
 /** Where --syslog sends, as the command line gave it (files not read yet). */
@@ -154,6 +158,8 @@ export function parseCliArgs(argv: string[]): CliSettings {
         output: { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         metrics: { type: 'string' },
+        timeline: { type: 'string' },
+        'trace-json': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -236,6 +242,13 @@ export function parseCliArgs(argv: string[]): CliSettings {
     if (clash.length > 0) throw new UsageError(`${clash.join(' and ')} cannot be combined with -- CMD: the run traces CMD's tree until CMD exits`);
     s.command = command;
   }
+  for (const [flag, file] of [['--timeline', values.timeline], ['--trace-json', values['trace-json']]] as const) {
+    if (file === undefined) continue;
+    if (file === '') throw new UsageError(`${flag} takes a file name`);
+    if (s.command === undefined) throw new UsageError(`${flag} draws one command's run: exec-tracer ${flag} FILE -- CMD [ARGS...]`);
+  }
+  if (values.timeline !== undefined) s.timeline = values.timeline;
+  if (values['trace-json'] !== undefined) s.traceJson = values['trace-json'];
   return s;
 }
 

@@ -5,7 +5,7 @@
 // imports the public API by the package's name only, as examples/ do
 // (Node finds 'exec-tracer' through package.json's "exports"), and nothing
 // in the library imports it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import {
   ExecTracer,
@@ -35,6 +35,10 @@ import {
   type LineStyle,
 } from './format.js';
 import { FileLineWriter, LineWriter, type LineOutput } from './output.js';
+import { RunRecorder } from './run.js';
+import { runSummary, runTreeLines } from './run-report.js';
+import { timelineHtml } from './timeline.js';
+import { chromeTrace } from './trace-json.js';
 import { runTop } from './screen.js';
 import { USAGE } from './usage.js';
 
@@ -151,6 +155,8 @@ async function main(): Promise<void> {
       failedExecs: true,
     });
   const tracer = run?.tracer ?? new ExecTracer(tracerOptions(settings, filter));
+  // The run's processes, for the end: the tree, the summary, the timeline.
+  const recorder = run && new RunRecorder(tracer, { rootPid: run.child.pid, command: settings.command });
   let jsFiltered = 0;
   // --metrics listens before the tracer attaches: /healthz says 503 until it has.
   const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
@@ -212,7 +218,9 @@ async function main(): Promise<void> {
     }
     sink?.write(event);
     if (settings.json) output.line(toJson(event));
-    else if (settings.tree)
+    else if (settings.tree && run) {
+      // -- CMD --tree: the whole tree once, at the end.
+    } else if (settings.tree)
       output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
     else output.line(execLine(event, style));
     if (shown && event.kind === 'exec') {
@@ -227,7 +235,9 @@ async function main(): Promise<void> {
       if (shown && !shown.delete(event.processId)) return;
       sink?.write(event);
       if (settings.json) output.line(toJson(event));
-      else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
+      else if (settings.tree && run) {
+        // In the tree at the end.
+      } else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
       else output.line(exitLine(event, style));
     });
   // execsnoop warns of lost events as they happen; so does this, at most once a second.
@@ -253,12 +263,19 @@ async function main(): Promise<void> {
     // stop() delivers what the kernel recorded before it resolves, so the
     // summary counts every exec up to the signal.
     await tracer.stop();
+    const recorded = exit && recorder?.finish(exit.status);
+    if (recorded && settings.tree && !settings.json) for (const line of runTreeLines(recorded, settings.maxArgs)) output.line(line);
+    if (recorded) writeRunFiles(settings, recorded);
     const sent = await sink?.close({ timeoutMs: left() });
     await output.end(left());
     const stats = tracer.stats();
-    let summary = `exec-tracer: ${stats.events} execs`;
-    if (settings.fails) summary += `, ${stats.failedExecs} failed`;
-    summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    let summary: string;
+    if (recorded && exit) summary = runSummary(settings.command!, exit, process.hrtime.bigint() - runStarted, recorded);
+    else {
+      summary = `exec-tracer: ${stats.events} execs`;
+      if (settings.fails) summary += `, ${stats.failedExecs} failed`;
+      summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    }
     if (sent) summary += `, ${sent.sent} sent, ${sent.dropped} dropped`;
     if (output.dropped > 0)
       summary += `, ${output.dropped} lines dropped (${outputError === undefined ? 'the output was too slow' : `writing ${settings.output}: ${outputError}`})`;
@@ -266,12 +283,15 @@ async function main(): Promise<void> {
     process.exit(exit?.status ?? 0);
   };
 
+  let runStarted = process.hrtime.bigint();
   try {
     await (run ? run.start() : tracer.start());
+    runStarted = process.hrtime.bigint();
   } catch (error) {
     fatal(error);
   }
-  if (!settings.json) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
+  // -- CMD --tree prints its tree at the end, with no header.
+  if (!settings.json && !(run && settings.tree)) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
   // The first SIGINT or SIGTERM stops and flushes; a second one while that
   // runs exits at once, as a second Ctrl-C does, with the shell's code for
   // death by that signal (130, 143): what was not flushed is lost.
@@ -295,6 +315,22 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
+}
+
+/** --timeline and --trace-json: the run's picture, written once CMD has ended; a failure to write is said, not fatal. */
+function writeRunFiles(settings: CliSettings, recorded: Parameters<typeof timelineHtml>[0]): void {
+  const files: [string | undefined, () => string][] = [
+    [settings.timeline, () => timelineHtml(recorded)],
+    [settings.traceJson, () => JSON.stringify(chromeTrace(recorded))],
+  ];
+  for (const [file, render] of files) {
+    if (file === undefined) continue;
+    try {
+      writeFileSync(file, render(), { mode: 0o600 });
+    } catch (error) {
+      process.stderr.write(`exec-tracer: writing ${file}: ${(error as Error).message}\n`);
+    }
+  }
 }
 
 /**

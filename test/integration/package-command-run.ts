@@ -60,6 +60,31 @@ export function describeCommandRun(installed: () => Installed): void {
       }
     });
 
+    it('--tree prints the whole tree once at the end; --timeline and --trace-json write the run', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'exec-tracer-run-'));
+      try {
+        const tag = uniqueTag('run-tree');
+        const [html, trace] = [join(dir, 'run.html'), join(dir, 'run.trace.json')];
+        const script = `sh -c '/bin/true ${tag}'; ./missing-${tag} 2>/dev/null; sh -c 'kill -TERM $$'; exit 0`;
+        const command = start(['--tree', '--timeline', html, '--trace-json', trace, '--', 'sh', '-c', script]);
+        expect(await command.exited).toMatchObject({ code: 0 });
+        const lines = command.stderr().trimEnd().split('\n');
+        // The tree, then the summary: no live lines, no header.
+        expect(lines.at(-1)).toMatch(/^exec-tracer: sh -c .* exited 0 after [\d.]+(µs|ms|s): 4 execs, 1 failed, 5 processes, deepest chain 3, 0 lost$/);
+        const tree = lines.slice(0, -1);
+        expect(tree[0]).toMatch(/^sh\(\d+\) sh -c .*\[exit 0, [\d.]+(µs|ms|s)\]$/);
+        expect(tree).toContainEqual(expect.stringMatching(new RegExp(`^│  └─ true\\(\\d+\\) /bin/true ${tag}  \\[exit 0, `)));
+        expect(tree).toContainEqual(expect.stringMatching(new RegExp(`^├─ sh\\(\\d+\\) \\(fork of sh\\)  \\[exec ./missing-${tag} failed: ENOENT, exit 127, `)));
+        expect(tree).toContainEqual(expect.stringMatching(/^└─ sh\(\d+\) sh -c 'kill -TERM \$\$'  \[killed by SIGTERM, /));
+        expect(tree).toHaveLength(5);
+        expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+        const events = (JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: { ph: string }[] }).traceEvents;
+        expect(events.filter((e) => e.ph === 'X')).toHaveLength(5);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('Ctrl-C reaches CMD once, as without the tracer, and the run ends with its status', async () => {
       // CMD counts its SIGINTs, and exits with the count once it has one.
       const script = 'n=0; trap "n=\\$((n+1))" INT; echo ready; while [ $n -eq 0 ]; do sleep 0.05; done; sleep 0.3; exit $((40+n))';
