@@ -147,7 +147,7 @@ describe('SyslogSink', () => {
     const port = await new Promise<number>((resolve) => stalled.listen(0, '127.0.0.1', () => resolve((stalled.address() as AddressInfo).port)));
     try {
       const s = sink({ url: `tcp://127.0.0.1:${port}` });
-      await new Promise((resolve) => s.once('connect', resolve));
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
       // 3,000 messages of 7 kB: 21 MB, more than the two kernels buffer.
       const big = (n: number) => decodeBatch(encodeExecRecord({ pid: 1000 + n, argv: ['/bin/echo', `tag-${n}`, 'x'.repeat(7000)] }), clock, {}).records[0]!;
       for (let i = 0; i < 3000; i++) s.write(big(i));
