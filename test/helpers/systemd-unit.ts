@@ -16,6 +16,8 @@ export interface SystemdUnit {
   get(section: string, key: string): string | undefined;
   /** Every value of KEY in SECTION, in order (list-valued keys). */
   all(section: string, key: string): string[];
+  /** The keys SECTION sets, each once, in order. */
+  keys(section: string): string[];
 }
 
 /** Parses a unit file's text; anything this reader does not handle (a continued line, quoting) is an error. */
@@ -36,7 +38,8 @@ export function parseUnit(text: string): SystemdUnit {
     entries.push({ section, key: entry[1]!, value: entry[2]!.trim() });
   }
   const all = (s: string, k: string) => entries.filter((e) => e.section === s && e.key === k).map((e) => e.value);
-  return { all, get: (s, k) => all(s, k).at(-1) };
+  const keys = (s: string) => [...new Set(entries.filter((e) => e.section === s).map((e) => e.key))];
+  return { all, keys, get: (s, k) => all(s, k).at(-1) };
 }
 
 /** The shipped unit, parsed. */

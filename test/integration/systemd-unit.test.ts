@@ -65,6 +65,22 @@ describe.skipIf(reason !== undefined)('the systemd unit, systemd-analyze verify'
     console.log(`[systemd-unit] ${execFileSync('systemd-analyze', ['--version'], { encoding: 'utf8' }).split('\n')[0]}: verify said nothing`);
   });
 
+  it('systemd-analyze security rates its sandbox: a non-root user, no new privileges, a read-only system, exposure at most 4.3', () => {
+    const file = join(dir, 'exec-tracer.service');
+    writeFileSync(file, unitCopy(bin));
+    const security = (threshold: number) =>
+      spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', `--threshold=${threshold}`, file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+    const report = security(43);
+    expect(report.status, report.stdout + report.stderr).toBe(0);
+    for (const passed of ['User=/DynamicUser=', 'NoNewPrivileges=', 'ProtectSystem=', 'ProtectHome=', 'PrivateDevices=', 'ProtectKernelModules=', 'UMask='])
+      expect(report.stdout, passed).toMatch(new RegExp(`^✓ ${passed.replace(/[/=]/g, '\\$&')} `, 'm'));
+    expect(report.stdout).toMatch(/^✓ ProtectSystem=\s+Service has strict read-only access/m);
+    const exposure = /Overall exposure level for exec-tracer\.service: (\d+\.\d)/.exec(report.stdout)?.[1];
+    console.log(`[systemd-unit] systemd-analyze security --offline: exposure ${exposure}`);
+    // The threshold bites: one notch lower fails.
+    expect(security(Math.round(Number(exposure) * 10) - 1).status).not.toBe(0);
+  });
+
   it('reports a broken copy: a program that is not there, an unknown key, a bad value', () => {
     const missing = verify(unitCopy(join(dir, 'no-such-bin')));
     expect(missing.code).not.toBe(0);
