@@ -155,34 +155,49 @@ describe.skipIf(!kernel)('exec-tracer stopped as a service: SIGTERM, --shutdown-
       if (server === 'stalled') rsyslog.proc.kill('SIGSTOP');
       const command = start(url, ['--shutdown-timeout', '1']);
       await attached(command, `${tag}-probe`);
-      // 3,000 execs of 3.5 kB arguments: about 11 MB of messages, more than
-      // the two kernels' socket buffers hold.
+      // Stalled: 1,200 execs of 3.5 kB arguments, about 4.5 MB of messages,
+      // more than the two kernels' socket buffers take (about 3 MB here).
+      // Gone: any event queued will do.
+      const perSpawner = server === 'stalled' ? 600 : 100;
       const big = `${tag}-${'x'.repeat(3500)}`;
-      await execFileAsync(fixture('storm'), ['2', '1500', big, '/bin/true', '500'], { timeout: 120_000 });
-      await command.line((l) => l.includes(`${big}-1-1499"`), 20_000);
+      await execFileAsync(fixture('storm'), ['2', String(perSpawner), big, '/bin/true', '500'], { timeout: 120_000 });
+      await command.line((l) => l.includes(`${big}-1-${perSpawner - 1}"`), 20_000);
       const { code, ms } = await signalled(command, 'SIGTERM');
       expect(code, command.stderr()).toBe(0);
       const summary = summaryOf(command.stderr());
       const lines = printed(command, big);
-      expect(lines.length + summary.lost).toBeGreaterThanOrEqual(3000);
+      expect(lines.length + summary.lost).toBeGreaterThanOrEqual(2 * perSpawner);
       // Each exec printed was sent or counted dropped.
       expect(summary.execs).toBe(command.lines.filter((l) => l !== '').length);
       expect(summary.sent + summary.dropped).toBe(summary.execs);
-      if (server === 'stalled') expect(summary.dropped).toBeGreaterThan(1000);
+      if (server === 'stalled') expect(summary.dropped).toBeGreaterThan(200);
       else expect(summary).toMatchObject({ sent: 0, dropped: summary.execs });
+      // The deadline, and a margin for a loaded machine (measured 1.02-1.26
+      // s on 2 busy cores); the sink's wait for a stalled server's FIN, once
+      // on top of it, made it 2.06 s.
       expect(ms).toBeGreaterThan(900);
-      expect(ms).toBeLessThan(1000 + 600);
+      expect(ms).toBeLessThan(1000 + 750);
       console.log(`[service] --shutdown-timeout 1, server ${server}: exited 0 in ${ms.toFixed(0)} ms after SIGTERM, ${JSON.stringify(summary)}`);
       if (server === 'stalled') {
         // What was counted as sent had reached the kernel: rsyslogd, let go,
         // files all of it, after the command has gone. A few more at most:
         // the messages of the one write (64 KiB) under way at the deadline,
-        // counted as dropped, that the kernel had partly taken.
+        // counted as dropped, that the kernel had partly taken. (Every
+        // message of this command counts: the probes' and the storm's own.)
         rsyslog.proc.kill('SIGCONT');
-        let got: string[] = [];
-        await eventually(() => (got = filed(rsyslog, big)).length >= summary.sent, 10_000);
+        const fromCommand = () =>
+          rsyslog.messages().filter((m) => {
+            if (m.procId !== String(command.proc.pid)) return false;
+            try {
+              JSON.parse(m.msg);
+              return true;
+            } catch {
+              return false; // the last, cut short
+            }
+          });
+        await eventually(() => fromCommand().length >= summary.sent, 10_000);
         await new Promise((r) => setTimeout(r, 500));
-        got = filed(rsyslog, big);
+        const got = fromCommand().map((m) => m.msg);
         expect(got.length, `${got.length} filed, ${summary.sent} sent`).toBeGreaterThanOrEqual(summary.sent);
         expect(got.length, `${got.length} filed, ${summary.sent} sent`).toBeLessThanOrEqual(summary.sent + Math.ceil(65_536 / 3500));
         expect(new Set(got).size).toBe(got.length);
