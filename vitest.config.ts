@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^exec-tracer$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
       { find: /^exec-tracer\/syslog$/, replacement: fileURLToPath(new URL('./lib/sinks/syslog.ts', import.meta.url)) },
+      { find: /^exec-tracer\/metrics$/, replacement: fileURLToPath(new URL('./lib/metrics/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -53,6 +53,8 @@ export interface CliSettings {
   env?: string[];
   /** --duration: stop after this many ms. */
   durationMs?: number;
+  /** --shutdown-timeout: how long a stop may spend flushing the output and --syslog, in ms (default 5 s). */
+  shutdownTimeoutMs: number;
   /** --output: lines appended to this file (created 0600), reopened on SIGHUP. */
   output?: string;
   /** --top: the live "who is spawning?" screen. */
@@ -61,6 +63,8 @@ export interface CliSettings {
   redact: boolean;
   /** --syslog and its --syslog-* flags: every event shown also sent to this server. */
   syslog?: SyslogSettings;
+  /** --metrics [HOST:]PORT: /metrics and /healthz served there (HOST 127.0.0.1 unless given). */
+  metrics?: { host: string; port: number };
 }
 
 /** Where --syslog sends, as the command line gave it (files not read yet). */
@@ -77,6 +81,8 @@ export interface SyslogSettings {
 }
 
 export const DEFAULT_MAX_ARGS = 20;
+/** --shutdown-timeout's default: what systemd's and Kubernetes' stop grace periods leave room for. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 
 /** What --json lines look like: the events' own fields, or OpenTelemetry log records (toOtelRecord). */
 export const JSON_SCHEMAS = ['exec-tracer', 'otel'] as const;
@@ -139,6 +145,8 @@ export function parseCliArgs(argv: string[]): CliSettings {
         'syslog-key': { type: 'string' },
         'syslog-facility': { type: 'string' },
         output: { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        metrics: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -159,6 +167,7 @@ export function parseCliArgs(argv: string[]): CliSettings {
     tree: values.tree === true,
     top: values.top === true,
     redact: values.redact === true,
+    shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };
   if (values.schema !== undefined) {
     if (!(JSON_SCHEMAS as readonly string[]).includes(values.schema))
@@ -199,13 +208,31 @@ export function parseCliArgs(argv: string[]): CliSettings {
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output`);
   if (s.top && (s.time || s.timestamp || s.quote || s.printUid || s.exits))
     throw new UsageError('--top is a screen of its own: -T, -t, -q, -U and --exits do not apply to it');
+  if (values['shutdown-timeout'] !== undefined) {
+    const text = values['shutdown-timeout'];
+    const seconds = Number(text);
+    if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600)
+      throw new UsageError(`--shutdown-timeout takes seconds between 0 and 3600, got "${text}"`);
+    s.shutdownTimeoutMs = seconds * 1000;
+  }
   if (values.output !== undefined) {
     if (values.output === '') throw new UsageError('--output takes a file name');
     if (s.top) throw new UsageError('--top is a screen of its own: --output does not apply to it');
     s.output = values.output;
   }
   if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
+  if (values.metrics !== undefined) s.metrics = metricsAddress(values.metrics);
   return s;
+}
+
+/** --metrics [HOST:]PORT, HOST an IPv4 address, a name, or an IPv6 address in brackets ([::]:9464). */
+export function metricsAddress(text: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65_535)
+    throw new UsageError(`--metrics takes [HOST:]PORT (9464, 0.0.0.0:9464, [::1]:9464; port 0 picks a free one), got "${text}"`);
+  const host = match[1] === undefined ? '127.0.0.1' : match[1].replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
 }
 
 /** --syslog's flags checked together; undefined without --syslog. */

@@ -6,6 +6,7 @@
 // (Node finds 'exec-tracer' through package.json's "exports"), and nothing
 // in the library imports it.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import {
   ExecTracer,
   type ExecEvent,
@@ -15,6 +16,7 @@ import {
   type ExitEvent,
   toOtelRecord,
 } from 'exec-tracer';
+import { serveMetrics, tracerMetrics } from 'exec-tracer/metrics';
 import { SyslogSink } from 'exec-tracer/syslog';
 import { parseCliArgs, UsageError, type CliSettings } from './args.js';
 import { cgroup2Mount, findContainers } from './container.js';
@@ -88,8 +90,9 @@ function select(s: CliSettings): Selection {
 function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
   const table = s.tree || s.top;
   return {
-    // Lines need no paths; JSON is every field; --container needs the cgroup.
-    context: s.json ? true : s.container !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
+    // Lines need no paths; JSON is every field; --container needs the
+    // cgroup, and so do --metrics' execs by container.
+    context: s.json ? true : s.container !== undefined || s.metrics !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
     env: s.env ?? false,
     exits: s.exits || table,
     processTable: table,
@@ -135,6 +138,17 @@ async function main(): Promise<void> {
   }
   const { filter, accept } = select(settings);
   const tracer = new ExecTracer(tracerOptions(settings, filter));
+  let jsFiltered = 0;
+  // --metrics listens before the tracer attaches: /healthz says 503 until it has.
+  const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
+  if (metrics && settings.metrics) {
+    try {
+      const server = await serveMetrics(metrics, settings.metrics);
+      process.stderr.write(`exec-tracer: metrics at ${server.url}, readiness at /healthz\n`);
+    } catch (error) {
+      fatal(error);
+    }
+  }
   if (settings.top) return runTop(tracer, settings, accept);
   // --syslog sends what is shown, and the lines are still printed (as tee(1)
   // does): `> /dev/null` for the server alone.
@@ -166,8 +180,13 @@ async function main(): Promise<void> {
     env: settings.env,
     color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
   };
+  if (sink) metrics?.addSink('syslog', sink);
+  metrics?.addSink(settings.output !== undefined ? 'file' : 'stdout', () => ({
+    sent: output.written - output.queued,
+    dropped: output.dropped,
+    queued: output.queued,
+  }));
   const toJson = settings.schema === 'otel' ? (event: ExecEvent | ExecFailedEvent | ExitEvent) => JSON.stringify(toOtelRecord(event)) : jsonLine;
-  let jsFiltered = 0;
   // With a test the kernel cannot run, an exit is shown only if its exec was.
   const shown = accept ? new Set<string>() : undefined;
   const show = (event: ExecEvent | ExecFailedEvent) => {
@@ -211,12 +230,15 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    // One deadline for every flush (--shutdown-timeout): what has not
+    // reached the server or the file by then is counted as dropped.
+    const deadline = Date.now() + settings.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
     // stop() delivers what the kernel recorded before it resolves, so the
     // summary counts every exec up to the signal.
     await tracer.stop();
-    // The queue flushed to the server, for up to 5 s; what is left is counted as dropped.
-    const sent = await sink?.close({ timeoutMs: 5000 });
-    await output.end(2000);
+    const sent = await sink?.close({ timeoutMs: left() });
+    await output.end(left());
     const stats = tracer.stats();
     let summary = `exec-tracer: ${stats.events} execs`;
     if (settings.fails) summary += `, ${stats.failedExecs} failed`;
@@ -234,8 +256,16 @@ async function main(): Promise<void> {
     fatal(error);
   }
   if (!settings.json) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
-  process.once('SIGINT', () => void stop().catch(fatal));
-  process.once('SIGTERM', () => void stop().catch(fatal));
+  // The first SIGINT or SIGTERM stops and flushes; a second one while that
+  // runs exits at once, as a second Ctrl-C does, with the shell's code for
+  // death by that signal (130, 143): what was not flushed is lost.
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (!stopping) return void stop().catch(fatal);
+    process.stderr.write(`exec-tracer: ${signal} again: exiting without waiting for the output\n`);
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
 }
 

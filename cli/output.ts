@@ -56,6 +56,11 @@ export class LineWriter implements LineOutput {
     return new LineWriter(stream, onError);
   }
 
+  /** Lines written but not yet taken by the reader. */
+  get queued(): number {
+    return this.#pending.length + this.#inFlight.reduce((sum, lines) => sum + lines, 0);
+  }
+
   /** Queues one line (without its newline); false when it was dropped. */
   line(text: string): boolean {
     if (this.#closed) return false;
@@ -112,6 +117,10 @@ export class LineWriter implements LineOutput {
 export interface LineOutput {
   /** Lines not written: the reader too slow (stdout), or the disk full (a file). */
   readonly dropped: number;
+  /** Lines accepted by line(), including those still queued. */
+  readonly written: number;
+  /** Lines accepted and not yet written (by the reader's or the disk's pace). */
+  readonly queued: number;
   line(text: string): boolean;
   end(timeoutMs: number): Promise<void>;
 }
@@ -136,6 +145,8 @@ export class FileLineWriter implements LineOutput {
   #pending: string[] = [];
   #pendingBytes = 0;
   #writing = false;
+  /** Lines of the write in flight. */
+  #inFlight = 0;
   #reopenWanted = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -172,6 +183,11 @@ export class FileLineWriter implements LineOutput {
     return true;
   }
 
+  /** Lines accepted and not yet in the file. */
+  get queued(): number {
+    return this.#pending.length + this.#inFlight;
+  }
+
   /** Opens the path again once the write in flight is done: the file logrotate moved away keeps every line written before. */
   reopen(): void {
     this.#reopenWanted = true;
@@ -200,6 +216,7 @@ export class FileLineWriter implements LineOutput {
     const chunk = Buffer.from(`${this.#pending.join('\n')}\n`);
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#inFlight = lines;
     this.#writeAll(chunk, 0, lines);
   }
 
@@ -226,6 +243,7 @@ export class FileLineWriter implements LineOutput {
         this.#writeAll(chunk, offset + bytes, lines);
         return;
       }
+      this.#inFlight = 0;
       this.#next();
     });
   }

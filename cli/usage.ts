@@ -45,6 +45,15 @@ Beyond execsnoop:
       --output FILE     the lines (or --json) appended to FILE instead of
                         standard output: created 0600, reopened on SIGHUP
                         (logrotate), a full disk counted as dropped lines
+      --metrics [HOST:]PORT
+                        serve Prometheus metrics at http://HOST:PORT/metrics and
+                        a readiness check at /healthz (200 while tracing, else
+                        503); HOST is 127.0.0.1 unless given (0.0.0.0: every
+                        interface); docs/agent.md lists the metrics
+      --shutdown-timeout SECS
+                        on SIGTERM or Ctrl-C, how long to flush the output and
+                        --syslog before the summary (default 5); a second
+                        signal exits at once
   -h, --help            this help
 
 Differences from execsnoop:
@@ -74,6 +83,7 @@ hides, with the name or flag kept:
   curl -u user:S), one inside a longer argument (sh -c 'mysql -pS'), and one
   with no telltale name beside it (a bare token). -l matches the redacted line.
 
-Exit status: 0 after Ctrl-C, SIGTERM, --duration or a closed pipe; 1 when
+Exit status: 0 after Ctrl-C, SIGTERM, --duration or a closed pipe (130 or 143
+after a second Ctrl-C or SIGTERM cut the flush short); 1 when
 tracing cannot start (the message says why); 2 for a bad command line.
 Needs root (or CAP_BPF and CAP_PERFMON) and Linux >= 5.8 with BTF.`;

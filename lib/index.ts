@@ -3,7 +3,7 @@
  * exec-tracer: every exec on a Linux host as a Node.js event.
  * @packageDocumentation
  */
-export { ExecTracer, type ExecTracerEvents } from './tracer.js';
+export { ExecTracer, type ExecTracerEvents, type ExecTracerState } from './tracer.js';
 export { ExecTracerError } from './errors.js';
 export { escapeArgForTerminal, escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
 export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions } from './records/decode.js';

@@ -44,7 +44,13 @@ export interface ExecTracerEvents {
   close: [];
 }
 
-type State = 'idle' | 'starting' | 'running' | 'stopping' | 'closed';
+/**
+ * Where a tracer is in its life: `'idle'` before start(), `'starting'` while
+ * it loads, `'running'` once attached, `'stopping'` from stop() until the
+ * ring is drained, `'closed'` after (also after a failed start()).
+ */
+export type ExecTracerState = 'idle' | 'starting' | 'running' | 'stopping' | 'closed';
+type State = ExecTracerState;
 
 // Typed overloads for the EventEmitter methods, merged into the class.
 export interface ExecTracer {
@@ -145,6 +151,11 @@ export class ExecTracer extends EventEmitter {
    */
   get hostPid(): number | undefined {
     return this.#hostPid;
+  }
+
+  /** Where the tracer is in its life; `'running'` exactly while execs are being recorded (a readiness check). */
+  get state(): ExecTracerState {
+    return this.#state;
   }
 
   /** Which kernel hook is attached ('tp_btf' or 'tracepoint'), once started. */

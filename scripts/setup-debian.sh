@@ -28,6 +28,7 @@ case "${1:-}" in
       libcap2-bin           # setcap: file capabilities in the who tests
       tmux                  # a terminal for the exec-tracer --top test
       openssl               # the syslog tests' certificate authorities
+      systemd               # systemd-analyze verify: the shipped unit's lint (PID 1 need not be systemd)
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;
@@ -63,6 +64,8 @@ fi
 if [ -z "${1:-}" ]; then
   # The syslog sink's tests send to a real rsyslog, unpacked into deps/ (not installed).
   bash "$(dirname "$0")/fetch-rsyslog.sh" >/dev/null
+  # The metrics tests are scraped by a real Prometheus, unpacked the same way.
+  bash "$(dirname "$0")/fetch-prometheus.sh" >/dev/null
   echo "setup-debian: build and test dependencies present"
 else
   echo "setup-debian: build dependencies present"

@@ -15,7 +15,10 @@
 # and cache (ARCH as the only architecture), so the host's dpkg and apt setup
 # are untouched. With DEBIAN_ROOT_STATUS=/var/lib/dpkg/status, what the host
 # has installed counts as present: only the rest is downloaded (a server
-# meant to run on the host's own libc: scripts/fetch-rsyslog.sh).
+# meant to run on the host's own libc: scripts/fetch-rsyslog.sh). With
+# DEBIAN_ROOT_NO_DEPENDS=1, only the named packages are unpacked, none of
+# what they depend on (a Go program whose package also pulls the JavaScript
+# of web pages the tests never open: scripts/fetch-prometheus.sh).
 #
 # usage: debian-root.sh DEST SUITE ARCH PACKAGE...   (prints DEST when ready)
 set -euo pipefail
@@ -26,7 +29,13 @@ arch=${3:?usage: debian-root.sh DEST SUITE ARCH PACKAGE...}
 shift 3
 [ $# -gt 0 ] || { echo "usage: debian-root.sh DEST SUITE ARCH PACKAGE..." >&2; exit 2; }
 
-stamp="$suite $arch $*${DEBIAN_ROOT_STATUS:+ over $DEBIAN_ROOT_STATUS}"
+no_depends=${DEBIAN_ROOT_NO_DEPENDS:-}
+case "$no_depends" in
+  "" | 0) no_depends= ;;
+  1) ;;
+  *) echo "debian-root.sh: DEBIAN_ROOT_NO_DEPENDS must be 1 or unset, got '$no_depends'" >&2; exit 2 ;;
+esac
+stamp="$suite $arch $*${DEBIAN_ROOT_STATUS:+ over $DEBIAN_ROOT_STATUS}${no_depends:+ without dependencies}"
 if [ -f "$dest/.exec-tracer-root" ] && [ "$(cat "$dest/.exec-tracer-root")" = "$stamp" ]; then
   echo "$dest"
   exit 0
@@ -39,8 +48,13 @@ trap 'rm -rf "$work"' EXIT
 private_apt "$work" deb "$suite" "$arch"
 [ -z "${DEBIAN_ROOT_STATUS:-}" ] || apt_opts+=(-o "Dir::State::status=$DEBIAN_ROOT_STATUS")
 apt-get "${apt_opts[@]}" update >&2
-# With an empty status every dependency is downloaded, libc6 included.
-apt-get "${apt_opts[@]}" install -y --download-only --no-install-recommends "$@" >&2
+if [ -n "$no_depends" ]; then
+  # apt-get download writes into the current directory.
+  (cd "$work/archives" && apt-get "${apt_opts[@]}" download "$@" >&2)
+else
+  # With an empty status every dependency is downloaded, libc6 included.
+  apt-get "${apt_opts[@]}" install -y --download-only --no-install-recommends "$@" >&2
+fi
 
 rm -rf "$dest.partial"
 mkdir -p "$dest.partial"

@@ -98,10 +98,32 @@ describe.skipIf(!kernel)('the packed package', () => {
     `;
     expect(JSON.parse(node(['--input-type=module', '-e', bridged]))).toEqual(['exec-tracer', 'exec_tracer.process.exec', otelTag]);
 
+    // exec-tracer/metrics with no prom-client installed (an optional peer):
+    // /metrics and /healthz served, the exec counted.
+    expect(node(['-e', "try { require.resolve('prom-client'); console.log('found') } catch { console.log('none') }"])).toBe('none');
+    const served = `
+      import { execFileSync } from 'node:child_process';
+      import { ExecTracer } from 'exec-tracer';
+      import { serveMetrics, tracerMetrics } from 'exec-tracer/metrics';
+      const tracer = new ExecTracer();
+      const metrics = tracerMetrics(tracer);
+      const server = await serveMetrics(metrics, { port: 0 });
+      const before = (await fetch(server.url.replace(/metrics$/, 'healthz'))).status;
+      await tracer.start();
+      const during = (await fetch(server.url.replace(/metrics$/, 'healthz'))).status;
+      execFileSync('/bin/true');
+      const text = await (await fetch(server.url)).text();
+      await tracer.stop();
+      await server.close();
+      console.log(before, during, /^exec_tracer_execs_by_comm_total\{comm="true"\} [1-9]/m.test(text));
+    `;
+    expect(node(['--input-type=module', '-e', served])).toBe('503 200 true');
+
     writeFileSync(
       join(project, 'consumer.ts'),
       `import { ExecTracer, ExecTracerError, type ExecEvent, type ExecTracerOptions } from 'exec-tracer';
        import { bridgeToOtelLogs, type OtelLoggerProvider } from 'exec-tracer/otel';
+       import { serveMetrics, tracerMetrics, type MetricsServer, type TracerMetrics } from 'exec-tracer/metrics';
        const options: ExecTracerOptions = { argvLimit: 4096, maxLatencyMs: 5 };
        const tracer: ExecTracer = new ExecTracer(options);
        tracer.on('exec', (e: ExecEvent) => console.log(e.pid.toFixed(0), e.argv.join(' '), e.cgroupId + 1n));
@@ -109,6 +131,9 @@ describe.skipIf(!kernel)('the packed package', () => {
        // exec-tracer/otel's types stand alone: no @opentelemetry package here, and no skipLibCheck.
        const provider: OtelLoggerProvider = { getLogger: () => ({ emit: (r) => console.log(r.eventName, r.timestamp[1]) }) };
        bridgeToOtelLogs(tracer, provider, { events: ['exec', 'exit'] }).detach();
+       // exec-tracer/metrics' types too, without prom-client.
+       const metrics: TracerMetrics = tracerMetrics(tracer, { maxSeries: 10, sinks: { mine: () => ({ sent: 1, dropped: 0, queued: 0 }) } });
+       void serveMetrics(metrics, { port: 0 }).then((s: MetricsServer) => s.close());
        export default tracer;
       `,
     );

@@ -8,7 +8,7 @@ describe('the command line', () => {
   it('defaults to execsnoop-like lines of everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, time: false, timestamp: false, fails: false, quote: false, printUid: false,
-      maxArgs: DEFAULT_MAX_ARGS, json: false, schema: 'exec-tracer', exits: false, tree: false, top: false, redact: false,
+      maxArgs: DEFAULT_MAX_ARGS, json: false, schema: 'exec-tracer', shutdownTimeoutMs: 5000, exits: false, tree: false, top: false, redact: false,
     });
   });
 
@@ -36,7 +36,17 @@ describe('the command line', () => {
     expect(parseCliArgs(['--json', '--schema', 'otel']).schema).toBe('otel');
     expect(parseCliArgs(['--json', '--schema=exec-tracer']).schema).toBe('exec-tracer');
     expect(parseCliArgs(['--json', '--output', '/var/log/x.json']).output).toBe('/var/log/x.json');
+    expect(parseCliArgs(['--shutdown-timeout', '0.5']).shutdownTimeoutMs).toBe(500);
     expect(parseCliArgs(['--top']).top).toBe(true);
+  });
+
+  it('takes --metrics [HOST:]PORT, on 127.0.0.1 unless a host is given, with any output', () => {
+    expect(parseCliArgs(['--metrics', '9464']).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseCliArgs(['--metrics', '0.0.0.0:9464']).metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(parseCliArgs(['--metrics=[::]:0']).metrics).toEqual({ host: '::', port: 0 });
+    expect(parseCliArgs(['--metrics', 'node1.example:9100']).metrics).toEqual({ host: 'node1.example', port: 9100 });
+    for (const output of ['--json', '--tree', '--top']) expect(parseCliArgs([output, '--metrics', '1']).metrics, output).toBeDefined();
+    expect(parseCliArgs([]).metrics).toBeUndefined();
   });
 
   it('takes --syslog with its TLS files and facility, beside any output but --top', () => {
@@ -75,6 +85,8 @@ describe('the command line', () => {
     [['--top', '-T'], /--top is a screen of its own/],
     [['--schema', 'otel'], /--schema names the fields of --json lines: give --json too/],
     [['--output', ''], /--output takes a file name/],
+    [['--shutdown-timeout=-1'], /--shutdown-timeout takes seconds between 0 and 3600, got "-1"/],
+    [['--shutdown-timeout', 'soon'], /--shutdown-timeout takes seconds/],
     [['--top', '--output', 'x.json'], /--output does not apply/],
     [['--json', '--schema', 'ecs'], /--schema takes exec-tracer or otel, got "ecs"/],
     [['--syslog', 'udp://127.0.0.1:514'], /--syslog: udp:\/\/127\.0\.0\.1:514: syslog over UDP is not offered/],
@@ -88,6 +100,10 @@ describe('the command line', () => {
     [['--syslog-ca', 'ca.pem'], /--syslog-ca needs --syslog tcp:\/\/HOST:PORT or tls:\/\/HOST:PORT/],
     [['--syslog-facility', 'user'], /--syslog-facility needs --syslog/],
     [['--top', '--syslog', 'tcp://h:514'], /--top is a screen of its own: --syslog/],
+    [['--metrics', '65536'], /--metrics takes \[HOST:\]PORT .*got "65536"/],
+    [['--metrics', 'localhost'], /--metrics takes \[HOST:\]PORT/],
+    [['--metrics', '::1:9464'], /--metrics takes \[HOST:\]PORT/],
+    [['--metrics', ':9464'], /--metrics takes \[HOST:\]PORT/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
