@@ -28,6 +28,7 @@ case "${1:-}" in
       libcap2-bin           # setcap: file capabilities in the who tests
       tmux                  # a terminal for the exec-tracer --top test
       openssl               # the syslog tests' certificate authorities
+      systemd               # systemd-analyze verify: the shipped unit's lint (PID 1 need not be systemd)
     )
     ;;
   *) echo "usage: setup-debian.sh [--build-only]" >&2; exit 2 ;;

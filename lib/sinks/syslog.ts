@@ -248,7 +248,7 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
    * Stops taking events and sends what is queued, waiting up to `timeoutMs`
    * (default 5,000) for the server, connected or not; what is still queued
    * then is counted as dropped. Closes the connection and resolves with the
-   * final counters. Idempotent.
+   * final counters, all within `timeoutMs`. Idempotent.
    */
   close(options: SyslogCloseOptions = {}): Promise<SyslogSinkStats> {
     this.#closing ??= this.#close(options.timeoutMs ?? 5_000);
@@ -262,6 +262,7 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
         url: this.url,
       });
     this.#closed = true;
+    const deadline = Date.now() + timeoutMs;
     if (!this.#idle()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(finish, timeoutMs);
@@ -287,8 +288,12 @@ export class SyslogSink extends EventEmitter<SyslogSinkEvents> {
     this.#socket = undefined;
     this.#connected = false;
     if (socket !== undefined) {
+      // A clean close (the server's FIN) within what the deadline leaves, at
+      // most 1 s; a stalled server gets none, and the socket is destroyed:
+      // close() resolves within timeoutMs, which a service manager's stop
+      // timeout counts on. What the kernel accepted still goes out after.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => socket.destroy(), 1000);
+        const timer = setTimeout(() => socket.destroy(), Math.min(1000, Math.max(0, deadline - Date.now())));
         socket.once('close', () => {
           clearTimeout(timer);
           resolve();

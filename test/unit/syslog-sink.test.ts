@@ -138,6 +138,40 @@ describe('SyslogSink', () => {
     expect(stats).toMatchObject({ written: 8, sent: 0, queued: 0, dropped: 8 });
   });
 
+  it('close() resolves within timeoutMs when the server stalls (accepts, never reads), the unsent counted as dropped', async () => {
+    // A server that stops reading: the kernels' buffers fill, then nothing moves.
+    const stalled = createServer((socket) => {
+      socket.pause();
+      socket.on('error', () => {});
+    });
+    const port = await new Promise<number>((resolve) => stalled.listen(0, '127.0.0.1', () => resolve((stalled.address() as AddressInfo).port)));
+    try {
+      const s = sink({ url: `tcp://127.0.0.1:${port}` });
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+      // 3,000 messages of 7 kB: 21 MB, more than the two kernels buffer.
+      const big = (n: number) => decodeBatch(encodeExecRecord({ pid: 1000 + n, argv: ['/bin/echo', `tag-${n}`, 'x'.repeat(7000)] }), clock, {}).records[0]!;
+      for (let i = 0; i < 3000; i++) s.write(big(i));
+      let last = -1;
+      await until(() => {
+        const { sent } = s.stats();
+        const still = sent === last && sent > 0;
+        last = sent;
+        return still;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      const stats = await s.close({ timeoutMs: 300 });
+      const took = performance.now() - started;
+      expect(took).toBeGreaterThanOrEqual(290);
+      // Not 300 ms and then a second for the server's FIN.
+      expect(took).toBeLessThan(500);
+      expect(stats.dropped).toBeGreaterThan(0);
+      expect(stats).toMatchObject({ written: 3000, queued: 0, sent: 3000 - stats.dropped });
+    } finally {
+      stalled.close();
+    }
+  });
+
   it('counts write() after close() as dropped, with ECLOSED, never throwing', async () => {
     const { port } = await server();
     const s = sink({ url: `tcp://127.0.0.1:${port}` });
