@@ -20,7 +20,7 @@ export const OUTCOME_COLORS: Readonly<Record<RunOutcome, string>> = {
   failure: '#ff7f0e',
   signal: '#d62728',
   execFailed: '#9467bd',
-  running: '#7f7f7f',
+  running: '#17becf',
 };
 
 /** What the legend calls each outcome. */
@@ -188,7 +188,7 @@ h1 { font-size: 14px; margin: 0 0 2px; font-family: ui-monospace, monospace; whi
 #legend { list-style: none; margin: 3px 0; padding: 0; display: flex; flex-wrap: wrap; gap: 14px; }
 #legend li { display: flex; align-items: center; gap: 5px; }
 #legend li[title] { cursor: pointer; }
-#legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; opacity: 0.85; }
+#legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
 .lost { color: #b00; font-weight: bold; }
 #overview { display: block; width: 100%; border-bottom: 1px solid #ddd; cursor: pointer; }
 #scroller { flex: 1; overflow-y: auto; overflow-x: hidden; position: relative; }
@@ -209,7 +209,7 @@ const SCRIPT = String.raw`
   var procs = run.processes;
   var outcomes = run.outcomes;
   var n = procs.length;
-  var ROW = 16, AXIS = 22, OVERVIEW = 96, LABEL = 300, INDENT = 12, MAX_INDENT = 16, MIN_BAR = 2;
+  var ROW = 16, AXIS = 22, OVERVIEW = 96, LABEL = 300, INDENT = 12, MAX_INDENT = 16, MIN_BAR = 3;
   var total = Math.max(run.durationMs, 0.001);
   var view = { from: 0, to: total };
   var overview = document.getElementById('overview');
@@ -395,8 +395,13 @@ const SCRIPT = String.raw`
       g.fillRect(a, y + 3, Math.max(MIN_BAR, b - a), ROW - 6);
       g.fillStyle = '#1d1d1d';
       p.rx.forEach(function (t) { g.fillRect(Math.round(x(t, plotLeft, plotWidth)), y + 2, 1, ROW - 4); });
+      // A failed exec: a notch above and below the bar, leaving its colour whole.
       g.fillStyle = '#4a2a6e';
-      p.fx.forEach(function (t) { g.fillRect(Math.round(x(t, plotLeft, plotWidth)) - 1, y + 1, 2, ROW - 2); });
+      p.fx.forEach(function (t) {
+        var fx = Math.round(x(t, plotLeft, plotWidth));
+        g.fillRect(fx, y, 1, 3);
+        g.fillRect(fx, y + ROW - 3, 1, 3);
+      });
     }
     g.restore();
     // Labels: the tree, then the name and the command line.
@@ -437,7 +442,8 @@ const SCRIPT = String.raw`
     tk.list.forEach(function (t) {
       var tx = Math.round(x(t, plotLeft, plotWidth));
       g.fillRect(tx, AXIS - 6, 1, 5);
-      g.fillText(tickLabel(t, tk.step), tx + 3, AXIS / 2 - 2);
+      var label = tickLabel(t, tk.step);
+      if (tx + 3 + g.measureText(label).width <= w) g.fillText(label, tx + 3, AXIS / 2 - 2);
     });
   }
 
