@@ -136,7 +136,9 @@ export function escapeHtml(text: string): string {
  * the page's root element carries what it drew: `data-bars` (one bar per
  * process), `data-success`, `data-failure`, `data-signal`,
  * `data-exec-failed`, `data-running` (bars of each outcome), `data-plot-top`
- * (where the bars begin, CSS px) and `data-render-ms`.
+ * (where the bars begin, CSS px), `data-row-height` and `data-axis-height`
+ * (where row i of the tree is: axis + i × row below the overview, CSS px)
+ * and `data-render-ms`.
  */
 export function timelineHtml(run: Run): string {
   const index = new Map(run.processes.map((p, i) => [p.id, i]));
@@ -520,6 +522,8 @@ const SCRIPT = String.raw`
     root.setAttribute('data-' + o.name.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); }), String(drawnCounts[k]));
   });
   root.setAttribute('data-plot-top', String(Math.round(overview.getBoundingClientRect().top)));
+  root.setAttribute('data-row-height', String(ROW));
+  root.setAttribute('data-axis-height', String(AXIS));
   root.setAttribute('data-render-ms', (performance.now() - t0).toFixed(1));
   root.setAttribute('data-rendered', 'true');
 })();

@@ -52,6 +52,24 @@ hostile:
 \t@echo '${HOSTILE}' > /dev/null
 `;
 
+/**
+ * Run after the page's script: moves the pointer over the row of the shell
+ * that killed itself, as a mouse would, and keeps what the tooltip says.
+ */
+const HOVER_PROBE = `
+(function () {
+  var root = document.getElementById('timeline');
+  var rows = document.getElementById('rows').getBoundingClientRect();
+  var procs = JSON.parse(document.getElementById('run-data').textContent).processes;
+  var i = procs.findIndex(function (p) { return p.a.indexOf('kill -TERM') >= 0; });
+  var y = rows.top + Number(root.dataset.axisHeight) + (i + 0.5) * Number(root.dataset.rowHeight);
+  document.getElementById('rows').dispatchEvent(new MouseEvent('mousemove', { clientX: rows.left + 500, clientY: y, bubbles: true }));
+  var tooltip = document.getElementById('tooltip');
+  root.setAttribute('data-probe-row', String(i));
+  root.setAttribute('data-probe-tooltip', tooltip.hidden ? '(hidden)' : tooltip.textContent);
+})();
+`;
+
 /** Window of every Chromium run here: the screenshot in the docs is this size too. */
 const WINDOW = { width: 1200, height: 700 };
 
@@ -104,7 +122,9 @@ describe.skipIf(!kernel || !chromium)('the timeline of a real make -j4, in a rea
     if (makeStatus !== 0) throw new Error(`make exited ${makeStatus}:\n${output}`);
     html = timelineHtml(run);
     writeFileSync(join(dir, 'run.html'), html);
-    dom = await dumpDom(join(dir, 'run.html'), WINDOW);
+    // The page as written, and a probe after its script: the pointer over the killed shell's row.
+    writeFileSync(join(dir, 'probe.html'), html.replace('</body>', `<script>${HOVER_PROBE}</script>\n</body>`));
+    dom = await dumpDom(join(dir, 'probe.html'), WINDOW);
   }, 120_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -167,7 +187,12 @@ describe.skipIf(!kernel || !chromium)('the timeline of a real make -j4, in a rea
     // The hostile argument stayed text: no element came of it.
     expect(html).not.toContain(HOSTILE);
     expect(dom).not.toMatch(/<img/i);
-    expect(dom.match(/<script/g)).toHaveLength(2);
+    expect(dom.match(/<script/g)).toHaveLength(3); // the page's two, and the probe
+
+    // Hovering a row shows its command line, how it ended and how long it lasted.
+    const tooltip = /data-probe-tooltip="([^"]*)"/.exec(dom)?.[1]?.replace(/&amp;/g, '&');
+    expect(Number(/data-probe-row="(\d+)"/.exec(dom)?.[1])).toBeLessThan(25); // in view without scrolling
+    expect(tooltip).toMatch(/^sh \(pid \d+\)\nsh -c 'kill -TERM \$\$'\nkilled by a signal: killed by SIGTERM \(15\)\nfrom [\d.]+ m?s to [\d.]+ m?s, lasted [\d.]+ (µs|ms|s)$/);
     console.log(`[exec-tracer] make -j4: ${run.processes.length} processes, ${html.length} bytes of HTML, drawn in ${drawn['render-ms']} ms (${chromiumVersion()})`);
   });
 
