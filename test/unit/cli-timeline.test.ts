@@ -60,7 +60,7 @@ describe('timelineHtml', () => {
     expect(html).not.toMatch(/url\(|@import|fetch\(|XMLHttpRequest|WebSocket|import\(/);
   });
 
-  it('holds 2,000 processes in well under a megabyte, made in well under a second', async () => {
+  it('holds 2,000 processes, each with its outcome, in well under a megabyte', async () => {
     const build = madeUpBuild(2000);
     const run = await recordRun(build.records, { rootPid: build.rootPid, exitStatus: 0 });
     const started = performance.now();
@@ -72,7 +72,6 @@ describe('timelineHtml', () => {
       expect(data.processes.filter((p) => p.o === RUN_OUTCOMES.indexOf(o)).length, o).toBe(build.counts[o]);
     }
     expect(html.length).toBeLessThan(1 << 20);
-    expect(elapsed).toBeLessThan(1000);
     console.log(`[exec-tracer] ${run.processes.length} processes: ${html.length} bytes of HTML, made in ${elapsed.toFixed(0)} ms`);
   });
 
