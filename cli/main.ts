@@ -283,6 +283,16 @@ async function main(): Promise<void> {
     process.exit(exit?.status ?? 0);
   };
 
+  if (run) {
+    // Before CMD is let go, so that no signal meant for it can find the
+    // tracer without its handlers. Ctrl-C reaches CMD from the terminal,
+    // as it would without the tracer (the whole foreground group gets it):
+    // the tracer waits for CMD to end. SIGTERM and SIGHUP, which a service
+    // manager or a closed session sends the tracer, are passed on.
+    process.on('SIGINT', () => {});
+    process.on('SIGQUIT', () => {});
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => run.child.kill(signal));
+  }
   let runStarted = process.hrtime.bigint();
   try {
     await (run ? run.start() : tracer.start());
@@ -298,13 +308,6 @@ async function main(): Promise<void> {
   if (run) {
     // The run ends when CMD does; CMD's exit status is the command's.
     run.exited.then((exit) => stop(exit), fatal);
-    // Ctrl-C reaches CMD from the terminal, as it would without the tracer
-    // (the whole foreground group gets it): the tracer waits for CMD to
-    // end. SIGTERM and SIGHUP, which a service manager or a closed session
-    // sends the tracer, are passed on.
-    process.on('SIGINT', () => {});
-    process.on('SIGQUIT', () => {});
-    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => run.child.kill(signal));
     return;
   }
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {

@@ -125,6 +125,9 @@ export function traceCommand(
     deps,
   );
   const gate = child.stdio[3] as NodeJS.WritableStream | null;
+  // A child killed while held (a signal passed on before start()) closes
+  // its end: the release then has no one to reach, which is no error.
+  gate?.on('error', () => {});
 
   const ended = new Promise<CommandExit>((resolve, reject) => {
     child.once('error', reject);
