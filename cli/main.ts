@@ -37,7 +37,7 @@ import {
   type LineStyle,
 } from './format.js';
 import { FileLineWriter, LineWriter, type LineOutput } from './output.js';
-import { NPM_ENV, NpmRecorder, attributionPrefix, npmReportLines } from './npm.js';
+import { attributionFromEnv, NPM_ENV, NpmRecorder, attributionPrefix, npmReportLines } from './npm.js';
 import { RunRecorder } from './run.js';
 import { runSummary, runTreeLines } from './run-report.js';
 import { timelineHtml } from './timeline.js';
@@ -164,7 +164,9 @@ async function main(): Promise<void> {
   // The run's processes, for the end: the tree, the summary, the timeline.
   const recorder = run && new RunRecorder(tracer, { rootPid: run.child.pid, command: settings.command });
   // Before the listeners that print: they read its attribution of each exec.
-  const npm = run && settings.npm ? new NpmRecorder(tracer) : undefined;
+  // CMD inherits this process's environment: a script that ran the tracer
+  // (`npm run audit-install`) is above CMD, not in it.
+  const npm = run && settings.npm ? new NpmRecorder(tracer, { outer: attributionFromEnv(process.env as Record<string, string>), project: process.cwd() }) : undefined;
   let jsFiltered = 0;
   // --metrics listens before the tracer attaches: /healthz says 503 until it has.
   const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });

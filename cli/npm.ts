@@ -58,6 +58,11 @@ export function attributionFromEnv(env: Readonly<Record<string, string>>): NpmAt
   };
 }
 
+/** Two attributions name the same script of the same package. */
+function sameScript(a: NpmAttribution, b: NpmAttribution): boolean {
+  return a.package === b.package && a.version === b.version && a.script === b.script && a.line === b.line && a.manager === b.manager;
+}
+
 /** `[evil-dep@1.0.0 postinstall] `: the prefix of an attributed exec line. */
 export function attributionPrefix(a: NpmAttribution | undefined): string {
   return a === undefined ? '' : `[${a.package}${a.version === '' ? '' : `@${a.version}`} ${a.script}] `;
@@ -144,11 +149,12 @@ export function shellReadsStdin(e: Pick<FlagInput, 'exe' | 'filename' | 'argv'>)
 /**
  * What is worth a reviewer's look in one exec, by itself: a network tool; a
  * shell whose `-c` script pipes a download into a shell; an executable that
- * is deleted, a memfd, under a `node_modules` directory or a temporary
+ * is deleted, a memfd, under the project's `node_modules` (`project`: the
+ * project's directory; without it, any `node_modules`) or a temporary
  * directory; a setuid or setgid file, or a change of effective uid. (A shell
  * reading stdin beside a download is judged over the run: NpmRecorder.)
  */
-export function execFlags(e: FlagInput): NpmFlag[] {
+export function execFlags(e: FlagInput, project?: string): NpmFlag[] {
   const flags: NpmFlag[] = [];
   const names = new Set([e.filename, e.argv[0] ?? '', e.exe].filter((p) => p !== '').map((p) => basename(p)));
   const tool = [...names].find((n) => NETWORK_TOOLS.includes(n));
@@ -158,9 +164,11 @@ export function execFlags(e: FlagInput): NpmFlag[] {
     flags.push({ code: 'shell-pipes-download', reason: 'its -c script runs a download as shell code' });
   if (e.exeMemfd) flags.push({ code: 'exe-memfd', reason: `the executable is a memfd (${e.exe || 'no path'}): nothing on disk` });
   else if (e.exeDeleted) flags.push({ code: 'exe-deleted', reason: `the executable ${e.exe} was deleted before or as it ran` });
-  if (e.exe.includes('/node_modules/'))
+  const modules = project === undefined ? undefined : `${project.replace(/\/+$/, '')}/node_modules/`;
+  if (modules === undefined ? e.exe.includes('/node_modules/') : e.exe.startsWith(modules))
     flags.push({ code: 'exe-in-node_modules', reason: `the executable ${e.exe} is a file of an installed package, not a system program` });
-  if (TMP_DIRS.some((d) => e.exe.startsWith(d)))
+  // A project under /tmp (CI often builds there) is said once, as node_modules.
+  else if (TMP_DIRS.some((d) => e.exe.startsWith(d)))
     flags.push({ code: 'exe-in-tmp', reason: `the executable ${e.exe} is in a temporary directory: written at run time` });
   if ((e.exeMode & 0o6000) !== 0 || e.euid !== e.uid) {
     const bits = [(e.exeMode & 0o4000) !== 0 && 'setuid', (e.exeMode & 0o2000) !== 0 && 'setgid'].filter(Boolean).join(' and ');
@@ -251,6 +259,8 @@ export class NpmRecorder {
   /** Each process's latest exec, to put its exit on. */
   readonly #lastExec = new Map<string, Recorded>();
   #lost = 0;
+  readonly #outer: NpmAttribution | undefined;
+  readonly #project: string | undefined;
 
   readonly #onFork = (e: ForkEvent) => {
     const parent = this.#current.get(e.parentProcessId);
@@ -259,6 +269,8 @@ export class NpmRecorder {
 
   readonly #onExec = (e: ExecEvent) => {
     let npm = attributionFromEnv(e.env);
+    // The script that ran the tracer itself (`npm run trace`): not one of CMD's.
+    if (npm !== undefined && this.#outer !== undefined && sameScript(npm, this.#outer)) npm = undefined;
     if (npm === undefined) {
       // No variables: the environment was cleared (or cut). The process's
       // own attribution (from its fork or previous image), else its parent's.
@@ -275,7 +287,7 @@ export class NpmRecorder {
       argv: e.argv,
       time: e.time.toISOString(),
       status: 'running',
-      flags: execFlags(e),
+      flags: execFlags(e, this.#project),
     };
     if (npm?.inherited) command.inherited = true;
     const r: Recorded = { command, processId: e.processId, parentProcessId: e.parentProcessId, npm };
@@ -300,8 +312,18 @@ export class NpmRecorder {
     this.#lost += n;
   };
 
-  constructor(tracer: Pick<ExecTracer, 'on' | 'off'>) {
+  /**
+   * @param tracer The tracer to listen to, not started yet.
+   * @param options `outer`: the attribution of the environment CMD was
+   *   started with (`attributionFromEnv(process.env)`) when the tracer
+   *   itself runs in a script: execs that carry only it are CMD's own, in
+   *   no script of CMD's. `project`: the directory CMD installs in, whose
+   *   `node_modules` holds the packages' files (default: any `node_modules`).
+   */
+  constructor(tracer: Pick<ExecTracer, 'on' | 'off'>, options: { outer?: NpmAttribution; project?: string } = {}) {
     this.#tracer = tracer;
+    this.#outer = options.outer;
+    this.#project = options.project;
     tracer.on('fork', this.#onFork);
     tracer.on('exec', this.#onExec);
     tracer.on('exit', this.#onExit);

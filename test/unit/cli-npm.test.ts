@@ -14,6 +14,7 @@ import {
   npmReportLines,
   shellReadsStdin,
   type FlagInput,
+  type NpmAttribution,
   type NpmReport,
 } from '../../cli/npm.js';
 import { MockBinding, encodeExecRecord, encodeExitRecord, encodeForkRecord } from '../helpers/mock-binding.js';
@@ -92,6 +93,11 @@ describe('execFlags', () => {
     // A memfd is also nlink 0: said once, as a memfd.
     expect(codes({ exe: '/memfd:payload', exeDeleted: true, exeMemfd: true })).toEqual(['exe-memfd']);
     expect(codes({ exe: '/tmpfile' })).toEqual([]);
+    // A project built under /tmp: its packages' files are said once, as node_modules.
+    expect(codes({ exe: '/tmp/ci/node_modules/esbuild/bin/esbuild' })).toEqual(['exe-in-node_modules']);
+    // With the project named, only its own node_modules: a package manager installed globally is not flagged.
+    expect(execFlags({ ...plain, exe: '/p/node_modules/.pnpm/x@1/node_modules/x/bin/x' }, '/p/').map((f) => f.code)).toEqual(['exe-in-node_modules']);
+    expect(execFlags({ ...plain, exe: '/usr/lib/node_modules/bun/bin/bun.exe' }, '/p')).toEqual([]);
   });
 
   it('flags setuid and setgid files and a change of effective uid', () => {
@@ -149,10 +155,10 @@ class Install {
   }
 }
 
-async function record(install: Install): Promise<{ report: NpmReport; recorder: NpmRecorder; execIds: string[] }> {
+async function record(install: Install, outer?: NpmAttribution): Promise<{ report: NpmReport; recorder: NpmRecorder; execIds: string[] }> {
   const binding = new MockBinding();
   const tracer = new ExecTracer({ forks: true, exits: true, env: NPM_ENV }, { binding });
-  const recorder = new NpmRecorder(tracer);
+  const recorder = new NpmRecorder(tracer, { outer });
   const execIds: string[] = [];
   tracer.on('exec', (e) => execIds.push(e.execId));
   await tracer.start();
@@ -258,6 +264,24 @@ describe('NpmRecorder', () => {
     i.exec(b, ['/p/.x'], env, { exe: '/p/.x', contextFlags: LAYOUT.contextFlags.exeDeleted });
     const { report } = await record(i);
     expect(report.packages[0]!.scripts[0]!.commands.map((c) => c.flags.map((f) => f.code))).toEqual([[], ['exe-memfd'], ['exe-deleted']]);
+  });
+});
+
+describe('NpmRecorder under a script of its own', () => {
+  it('leaves out the script that ran the tracer: CMD\'s own execs carry its variables', async () => {
+    const i = new Install();
+    const outerEnv = scriptEnv('app', '0.1.0', 'audit', 'exec-tracer --npm -- npm ci');
+    const npm = i.fork();
+    i.exec(npm, ['/usr/bin/npm', 'ci'], outerEnv);
+    const sh = i.fork(npm);
+    i.exec(sh, ['/bin/sh', '-c', 'node-gyp rebuild'], scriptEnv('addon', '3.0.0', 'install', 'node-gyp rebuild'));
+    // The project's own prepare, run by npm ci: same package, another script.
+    const prepare = i.fork(npm);
+    i.exec(prepare, ['/bin/sh', '-c', 'tsc'], scriptEnv('app', '0.1.0', 'prepare', 'tsc'));
+    const outer = { package: 'app', version: '0.1.0', script: 'audit', manager: 'npm/11.19.1', line: 'exec-tracer --npm -- npm ci' };
+    const { report } = await record(i, outer);
+    expect(report.packages.map((p) => `${p.package} ${p.scripts.map((s) => s.script).join()}`)).toEqual(['addon install', 'app prepare']);
+    expect(report).toMatchObject({ execs: 3, attributed: 2 });
   });
 });
 
