@@ -69,6 +69,10 @@ export interface CliSettings {
   command?: string[];
   /** --timeline FILE.html: the run drawn as a self-contained page (with -- CMD). */
   timeline?: string;
+  /** --npm: each exec attributed to a package's lifecycle script, and a report at the end (with -- CMD). */
+  npm?: boolean;
+  /** --report FILE: the --npm report as JSON. */
+  report?: string;
   /** --trace-json FILE: the run in Chrome's trace-event format (with -- CMD). */
   traceJson?: string;
 }
@@ -160,6 +164,8 @@ export function parseCliArgs(argv: string[]): CliSettings {
         metrics: { type: 'string' },
         timeline: { type: 'string' },
         'trace-json': { type: 'string' },
+        npm: { type: 'boolean' },
+        report: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -249,6 +255,16 @@ export function parseCliArgs(argv: string[]): CliSettings {
   }
   if (values.timeline !== undefined) s.timeline = values.timeline;
   if (values['trace-json'] !== undefined) s.traceJson = values['trace-json'];
+  if (values.npm === true) {
+    // The report is one install's: host-wide there is no end to report at.
+    if (s.command === undefined) throw new UsageError('--npm attributes one command\'s execs to package scripts: exec-tracer --npm -- npm ci');
+    s.npm = true;
+  }
+  if (values.report !== undefined) {
+    if (values.report === '') throw new UsageError('--report takes a file name');
+    if (!s.npm) throw new UsageError('--report writes the --npm report: exec-tracer --npm --report FILE -- CMD');
+    s.report = values.report;
+  }
   return s;
 }
 

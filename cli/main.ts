@@ -8,6 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import {
+  escapeArgForTerminal,
+  escapeForTerminal,
   ExecTracer,
   type ExecEvent,
   type ExecFailedEvent,
@@ -35,6 +37,7 @@ import {
   type LineStyle,
 } from './format.js';
 import { FileLineWriter, LineWriter, type LineOutput } from './output.js';
+import { attributionFromEnv, NPM_ENV, NpmRecorder, attributionPrefix, npmReportLines } from './npm.js';
 import { RunRecorder } from './run.js';
 import { runSummary, runTreeLines } from './run-report.js';
 import { timelineHtml } from './timeline.js';
@@ -96,11 +99,14 @@ function select(s: CliSettings): Selection {
 
 function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
   const table = s.tree || s.top;
+  const cgroup = s.container !== undefined || s.metrics !== undefined;
   return {
     // Lines need no paths; JSON is every field; --container needs the
-    // cgroup, and so do --metrics' execs by container.
-    context: s.json ? true : s.container !== undefined || s.metrics !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
-    env: s.env ?? false,
+    // cgroup, and so do --metrics' execs by container; --npm's flags the
+    // executable's path and kind.
+    context: s.json ? true : cgroup || s.npm ? { exe: s.npm === true, file: s.npm === true, interpreter: false, cwd: false, cgroup } : false,
+    // --npm's variables join --env's; only --env's are printed on the lines.
+    env: s.npm ? [...new Set([...(s.env ?? []), ...NPM_ENV])] : (s.env ?? false),
     exits: s.exits || table,
     processTable: table,
     failedExecs: s.fails,
@@ -157,6 +163,10 @@ async function main(): Promise<void> {
   const tracer = run?.tracer ?? new ExecTracer(tracerOptions(settings, filter));
   // The run's processes, for the end: the tree, the summary, the timeline.
   const recorder = run && new RunRecorder(tracer, { rootPid: run.child.pid, command: settings.command });
+  // Before the listeners that print: they read its attribution of each exec.
+  // CMD inherits this process's environment: a script that ran the tracer
+  // (`npm run audit-install`) is above CMD, not in it.
+  const npm = run && settings.npm ? new NpmRecorder(tracer, { outer: attributionFromEnv(process.env as Record<string, string>), project: process.cwd() }) : undefined;
   let jsFiltered = 0;
   // --metrics listens before the tracer attaches: /healthz says 503 until it has.
   const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
@@ -217,12 +227,16 @@ async function main(): Promise<void> {
       return;
     }
     sink?.write(event);
-    if (settings.json) output.line(toJson(event));
-    else if (settings.tree && run) {
+    const attribution = npm && event.kind === 'exec' ? npm.attributionOf(event.execId) : undefined;
+    if (settings.json) {
+      const line = toJson(event);
+      // The object's last brace, then the field: the line stays one JSON object.
+      output.line(attribution ? `${line.slice(0, -1)},"npm":${JSON.stringify(attribution)}}` : line);
+    } else if (settings.tree && run) {
       // -- CMD --tree: the whole tree once, at the end.
     } else if (settings.tree)
       output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
-    else output.line(execLine(event, style));
+    else output.line(`${escapeForTerminal(attributionPrefix(attribution))}${execLine(event, style)}`);
     if (shown && event.kind === 'exec') {
       if (shown.size >= SHOWN_LIMIT) shown.delete(shown.values().next().value!);
       shown.add(event.processId);
@@ -266,8 +280,18 @@ async function main(): Promise<void> {
     const recorded = exit && recorder?.finish(exit.status);
     if (recorded && settings.tree && !settings.json) for (const line of runTreeLines(recorded, settings.maxArgs)) output.line(line);
     if (recorded) writeRunFiles(settings, recorded);
+    const npmReport = npm?.report(settings.command!, process.cwd(), exit?.status);
+    if (npmReport && settings.report !== undefined) {
+      try {
+        writeFileSync(settings.report, `${JSON.stringify(npmReport, null, 2)}\n`, { mode: 0o600 });
+      } catch (error) {
+        process.stderr.write(`exec-tracer: writing ${settings.report}: ${(error as Error).message}\n`);
+      }
+    }
     const sent = await sink?.close({ timeoutMs: left() });
     await output.end(left());
+    // The report after the lines, before the summary (which stays last).
+    if (npmReport) process.stderr.write(`${npmReportLines(npmReport, settings.maxArgs, escapeArgForTerminal, escapeForTerminal).join('\n')}\n`);
     const stats = tracer.stats();
     let summary: string;
     if (recorded && exit) summary = runSummary(settings.command!, exit, process.hrtime.bigint() - runStarted, recorded);

@@ -65,6 +65,13 @@ Beyond execsnoop:
                         process a bar from fork to exit, coloured by outcome
       --trace-json FILE the run in Chrome's trace-event format (Perfetto,
                         chrome://tracing)
+      --npm             each exec attributed to the package and lifecycle script
+                        it ran under ([pkg@1.0.0 postinstall] before the line;
+                        an "npm" field with --json), and at the end a report per
+                        package and script with execs to review flagged
+                        (network tools, curl | sh, executables deleted, memfd,
+                        in node_modules or /tmp, setuid); docs/npm.md
+      --report FILE     with --npm: the report as JSON too (created 0600)
   -h, --help            this help
 
 Differences from execsnoop:
