@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { traceCommand, type ExecEvent, type TracerEvent } from 'exec-tracer';
 import { describe, expect, it } from 'vitest';
-import { fixture, kernel, ourPrograms, run, scaled, uniqueTag } from './kernel.js';
+import { fixture, kernel, ourPrograms, run, scaled, settledKernelObjects, uniqueTag } from './kernel.js';
 
 async function collect(events: AsyncIterable<TracerEvent>): Promise<TracerEvent[]> {
   const out: TracerEvent[] = [];
@@ -48,6 +48,8 @@ describe.skipIf(!kernel)('traceCommand', () => {
     expect(exits.at(-1)!.pid).toBe(cmd.child.pid);
     // Nothing outside the command's tree.
     expect(execs.some((e) => e.argv.includes(outside))).toBe(false);
+    // Once the kernel has freed what was closed (an RCU grace period later).
+    await settledKernelObjects();
     expect(ourPrograms()).toBe(0);
   });
 
@@ -87,7 +89,9 @@ describe.skipIf(!kernel)('traceCommand', () => {
       const exit = await cmd.exited;
       expect(exit.signal).toBe('SIGKILL');
       expect(existsSync(marker)).toBe(false);
-      expect(ourPrograms()).toBe(0);
+      // Once the kernel has freed what was closed (an RCU grace period later).
+    await settledKernelObjects();
+    expect(ourPrograms()).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
