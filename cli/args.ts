@@ -65,6 +65,16 @@ export interface CliSettings {
   syslog?: SyslogSettings;
   /** --metrics [HOST:]PORT: /metrics and /healthz served there (HOST 127.0.0.1 unless given). */
   metrics?: { host: string; port: number };
+  /** `-- CMD ARGS…`: run this command and trace it and everything below it, nothing else. */
+  command?: string[];
+  /** --timeline FILE.html: the run drawn as a self-contained page (with -- CMD). */
+  timeline?: string;
+  /** --npm: each exec attributed to a package's lifecycle script, and a report at the end (with -- CMD). */
+  npm?: boolean;
+  /** --report FILE: the --npm report as JSON. */
+  report?: string;
+  /** --trace-json FILE: the run in Chrome's trace-event format (with -- CMD). */
+  traceJson?: string;
 }
 
 /** Where --syslog sends, as the command line gave it (files not read yet). */
@@ -111,10 +121,15 @@ function integers(flag: string, values: string[], min: number, max: number): num
 
 /** Parses the command line (without node and the script); throws UsageError. */
 export function parseCliArgs(argv: string[]): CliSettings {
+  // `-- CMD ARGS…`: everything after the first `--` is the command, as
+  // strace and perf take it.
+  const split = argv.indexOf('--');
+  const command = split === -1 ? undefined : argv.slice(split + 1);
+  const options = split === -1 ? argv : argv.slice(0, split);
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: options,
       strict: true,
       allowPositionals: false,
       options: {
@@ -147,6 +162,10 @@ export function parseCliArgs(argv: string[]): CliSettings {
         output: { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         metrics: { type: 'string' },
+        timeline: { type: 'string' },
+        'trace-json': { type: 'string' },
+        npm: { type: 'boolean' },
+        report: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -222,6 +241,30 @@ export function parseCliArgs(argv: string[]): CliSettings {
   }
   if (s.top && s.syslog) throw new UsageError('--top is a screen of its own: --syslog does not apply to it');
   if (values.metrics !== undefined) s.metrics = metricsAddress(values.metrics);
+  if (command !== undefined) {
+    if (command.length === 0 || command[0] === '') throw new UsageError('-- takes the command to run: exec-tracer [options] -- CMD [ARGS...]');
+    // The command is the tree's root: what would choose other processes, or end the run early, does not apply.
+    const clash = [s.top && '--top', s.descendants && '--descendants', s.durationMs !== undefined && '--duration'].filter(Boolean);
+    if (clash.length > 0) throw new UsageError(`${clash.join(' and ')} cannot be combined with -- CMD: the run traces CMD's tree until CMD exits`);
+    s.command = command;
+  }
+  for (const [flag, file] of [['--timeline', values.timeline], ['--trace-json', values['trace-json']]] as const) {
+    if (file === undefined) continue;
+    if (file === '') throw new UsageError(`${flag} takes a file name`);
+    if (s.command === undefined) throw new UsageError(`${flag} draws one command's run: exec-tracer ${flag} FILE -- CMD [ARGS...]`);
+  }
+  if (values.timeline !== undefined) s.timeline = values.timeline;
+  if (values['trace-json'] !== undefined) s.traceJson = values['trace-json'];
+  if (values.npm === true) {
+    // The report is one install's: host-wide there is no end to report at.
+    if (s.command === undefined) throw new UsageError('--npm attributes one command\'s execs to package scripts: exec-tracer --npm -- npm ci');
+    s.npm = true;
+  }
+  if (values.report !== undefined) {
+    if (values.report === '') throw new UsageError('--report takes a file name');
+    if (!s.npm) throw new UsageError('--report writes the --npm report: exec-tracer --npm --report FILE -- CMD');
+    s.report = values.report;
+  }
   return s;
 }
 

@@ -5,9 +5,11 @@
 // imports the public API by the package's name only, as examples/ do
 // (Node finds 'exec-tracer' through package.json's "exports"), and nothing
 // in the library imports it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import {
+  escapeArgForTerminal,
+  escapeForTerminal,
   ExecTracer,
   type ExecEvent,
   type ExecFailedEvent,
@@ -15,6 +17,9 @@ import {
   type ExecTracerOptions,
   type ExitEvent,
   toOtelRecord,
+  traceCommand,
+  type CommandExit,
+  type TracedCommand,
 } from 'exec-tracer';
 import { serveMetrics, tracerMetrics } from 'exec-tracer/metrics';
 import { SyslogSink } from 'exec-tracer/syslog';
@@ -32,6 +37,11 @@ import {
   type LineStyle,
 } from './format.js';
 import { FileLineWriter, LineWriter, type LineOutput } from './output.js';
+import { attributionFromEnv, NPM_ENV, NpmRecorder, attributionPrefix, npmReportLines } from './npm.js';
+import { RunRecorder } from './run.js';
+import { runSummary, runTreeLines } from './run-report.js';
+import { timelineHtml } from './timeline.js';
+import { chromeTrace } from './trace-json.js';
 import { runTop } from './screen.js';
 import { USAGE } from './usage.js';
 
@@ -89,11 +99,14 @@ function select(s: CliSettings): Selection {
 
 function tracerOptions(s: CliSettings, filter: ExecFilter): ExecTracerOptions {
   const table = s.tree || s.top;
+  const cgroup = s.container !== undefined || s.metrics !== undefined;
   return {
     // Lines need no paths; JSON is every field; --container needs the
-    // cgroup, and so do --metrics' execs by container.
-    context: s.json ? true : s.container !== undefined || s.metrics !== undefined ? { exe: false, file: false, interpreter: false, cwd: false, cgroup: true } : false,
-    env: s.env ?? false,
+    // cgroup, and so do --metrics' execs by container; --npm's flags the
+    // executable's path and kind.
+    context: s.json ? true : cgroup || s.npm ? { exe: s.npm === true, file: s.npm === true, interpreter: false, cwd: false, cgroup } : false,
+    // --npm's variables join --env's; only --env's are printed on the lines.
+    env: s.npm ? [...new Set([...(s.env ?? []), ...NPM_ENV])] : (s.env ?? false),
     exits: s.exits || table,
     processTable: table,
     failedExecs: s.fails,
@@ -137,7 +150,23 @@ async function main(): Promise<void> {
     return;
   }
   const { filter, accept } = select(settings);
-  const tracer = new ExecTracer(tracerOptions(settings, filter));
+  // -- CMD: the command's tree, from its own exec; forks and exits for the
+  // run's processes, failed execs for the summary.
+  const run: TracedCommand | undefined =
+    settings.command &&
+    traceCommand(settings.command[0]!, settings.command.slice(1), {
+      ...tracerOptions(settings, filter),
+      forks: true,
+      exits: true,
+      failedExecs: true,
+    });
+  const tracer = run?.tracer ?? new ExecTracer(tracerOptions(settings, filter));
+  // The run's processes, for the end: the tree, the summary, the timeline.
+  const recorder = run && new RunRecorder(tracer, { rootPid: run.child.pid, command: settings.command });
+  // Before the listeners that print: they read its attribution of each exec.
+  // CMD inherits this process's environment: a script that ran the tracer
+  // (`npm run audit-install`) is above CMD, not in it.
+  const npm = run && settings.npm ? new NpmRecorder(tracer, { outer: attributionFromEnv(process.env as Record<string, string>), project: process.cwd() }) : undefined;
   let jsFiltered = 0;
   // --metrics listens before the tracer attaches: /healthz says 503 until it has.
   const metrics = settings.metrics && tracerMetrics(tracer, { filtered: () => jsFiltered });
@@ -156,10 +185,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   let outputError: string | undefined;
+  // With -- CMD the lines go to stderr, as strace's do: CMD's own output
+  // keeps stdout (`exec-tracer -- make > build.log`); --output for a file.
+  const outputFd = run ? 2 : 1;
   const output: LineOutput =
     settings.output !== undefined
       ? fileOutput(settings.output, (error) => (outputError = error))
-      : LineWriter.forFd(1, (error) => {
+      : LineWriter.forFd(outputFd, (error) => {
         if (error.code === 'EPIPE' || error.code === 'ECONNRESET') {
           // The reader is gone (`| head -1`): nothing to say, nothing to wait for.
           stopping = true;
@@ -178,7 +210,7 @@ async function main(): Promise<void> {
     quote: settings.quote,
     maxArgs: settings.maxArgs,
     env: settings.env,
-    color: colorAllowed(Boolean(process.stdout.isTTY), process.env),
+    color: colorAllowed(Boolean((run ? process.stderr : process.stdout).isTTY), process.env),
   };
   if (sink) metrics?.addSink('syslog', sink);
   metrics?.addSink(settings.output !== undefined ? 'file' : 'stdout', () => ({
@@ -195,10 +227,16 @@ async function main(): Promise<void> {
       return;
     }
     sink?.write(event);
-    if (settings.json) output.line(toJson(event));
-    else if (settings.tree)
+    const attribution = npm && event.kind === 'exec' ? npm.attributionOf(event.execId) : undefined;
+    if (settings.json) {
+      const line = toJson(event);
+      // The object's last brace, then the field: the line stays one JSON object.
+      output.line(attribution ? `${line.slice(0, -1)},"npm":${JSON.stringify(attribution)}}` : line);
+    } else if (settings.tree && run) {
+      // -- CMD --tree: the whole tree once, at the end.
+    } else if (settings.tree)
       output.line(treeLine(event, style, event.kind === 'execFailed' ? tracer.processes?.byProcessId(event.processId) : undefined));
-    else output.line(execLine(event, style));
+    else output.line(`${escapeForTerminal(attributionPrefix(attribution))}${execLine(event, style)}`);
     if (shown && event.kind === 'exec') {
       if (shown.size >= SHOWN_LIMIT) shown.delete(shown.values().next().value!);
       shown.add(event.processId);
@@ -211,7 +249,9 @@ async function main(): Promise<void> {
       if (shown && !shown.delete(event.processId)) return;
       sink?.write(event);
       if (settings.json) output.line(toJson(event));
-      else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
+      else if (settings.tree && run) {
+        // In the tree at the end.
+      } else if (settings.tree) output.line(treeExitLine(event, style, tracer.processes?.byProcessId(event.processId)));
       else output.line(exitLine(event, style));
     });
   // execsnoop warns of lost events as they happen; so does this, at most once a second.
@@ -227,7 +267,7 @@ async function main(): Promise<void> {
   });
   tracer.on('error', fatal);
 
-  const stop = async () => {
+  const stop = async (exit?: CommandExit) => {
     if (stopping) return;
     stopping = true;
     // One deadline for every flush (--shutdown-timeout): what has not
@@ -237,28 +277,63 @@ async function main(): Promise<void> {
     // stop() delivers what the kernel recorded before it resolves, so the
     // summary counts every exec up to the signal.
     await tracer.stop();
+    const recorded = exit && recorder?.finish(exit.status);
+    if (recorded && settings.tree && !settings.json) for (const line of runTreeLines(recorded, settings.maxArgs)) output.line(line);
+    if (recorded) writeRunFiles(settings, recorded);
+    const npmReport = npm?.report(settings.command!, process.cwd(), exit?.status);
+    if (npmReport && settings.report !== undefined) {
+      try {
+        writeFileSync(settings.report, `${JSON.stringify(npmReport, null, 2)}\n`, { mode: 0o600 });
+      } catch (error) {
+        process.stderr.write(`exec-tracer: writing ${settings.report}: ${(error as Error).message}\n`);
+      }
+    }
     const sent = await sink?.close({ timeoutMs: left() });
     await output.end(left());
+    // The report after the lines, before the summary (which stays last).
+    if (npmReport) process.stderr.write(`${npmReportLines(npmReport, settings.maxArgs, escapeArgForTerminal, escapeForTerminal).join('\n')}\n`);
     const stats = tracer.stats();
-    let summary = `exec-tracer: ${stats.events} execs`;
-    if (settings.fails) summary += `, ${stats.failedExecs} failed`;
-    summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    let summary: string;
+    if (recorded && exit) summary = runSummary(settings.command!, exit, process.hrtime.bigint() - runStarted, recorded);
+    else {
+      summary = `exec-tracer: ${stats.events} execs`;
+      if (settings.fails) summary += `, ${stats.failedExecs} failed`;
+      summary += `, ${stats.lost} lost, ${stats.filtered + stats.filteredFailedExecs + jsFiltered} filtered`;
+    }
     if (sent) summary += `, ${sent.sent} sent, ${sent.dropped} dropped`;
     if (output.dropped > 0)
       summary += `, ${output.dropped} lines dropped (${outputError === undefined ? 'the output was too slow' : `writing ${settings.output}: ${outputError}`})`;
     process.stderr.write(`${summary}\n`);
-    process.exit(0);
+    process.exit(exit?.status ?? 0);
   };
 
+  if (run) {
+    // Before CMD is let go, so that no signal meant for it can find the
+    // tracer without its handlers. Ctrl-C reaches CMD from the terminal,
+    // as it would without the tracer (the whole foreground group gets it):
+    // the tracer waits for CMD to end. SIGTERM and SIGHUP, which a service
+    // manager or a closed session sends the tracer, are passed on.
+    process.on('SIGINT', () => {});
+    process.on('SIGQUIT', () => {});
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => run.child.kill(signal));
+  }
+  let runStarted = process.hrtime.bigint();
   try {
-    await tracer.start();
+    await (run ? run.start() : tracer.start());
+    runStarted = process.hrtime.bigint();
   } catch (error) {
     fatal(error);
   }
-  if (!settings.json) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
+  // -- CMD --tree prints its tree at the end, with no header.
+  if (!settings.json && !(run && settings.tree)) output.line(settings.tree ? treeHeaderLine(style) : headerLine(style));
   // The first SIGINT or SIGTERM stops and flushes; a second one while that
   // runs exits at once, as a second Ctrl-C does, with the shell's code for
   // death by that signal (130, 143): what was not flushed is lost.
+  if (run) {
+    // The run ends when CMD does; CMD's exit status is the command's.
+    run.exited.then((exit) => stop(exit), fatal);
+    return;
+  }
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!stopping) return void stop().catch(fatal);
     process.stderr.write(`exec-tracer: ${signal} again: exiting without waiting for the output\n`);
@@ -267,6 +342,22 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   if (settings.durationMs !== undefined) setTimeout(() => void stop().catch(fatal), settings.durationMs);
+}
+
+/** --timeline and --trace-json: the run's picture, written once CMD has ended; a failure to write is said, not fatal. */
+function writeRunFiles(settings: CliSettings, recorded: Parameters<typeof timelineHtml>[0]): void {
+  const files: [string | undefined, () => string][] = [
+    [settings.timeline, () => timelineHtml(recorded)],
+    [settings.traceJson, () => JSON.stringify(chromeTrace(recorded))],
+  ];
+  for (const [file, render] of files) {
+    if (file === undefined) continue;
+    try {
+      writeFileSync(file, render(), { mode: 0o600 });
+    } catch (error) {
+      process.stderr.write(`exec-tracer: writing ${file}: ${(error as Error).message}\n`);
+    }
+  }
 }
 
 /**

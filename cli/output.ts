@@ -27,16 +27,23 @@ export class LineWriter implements LineOutput {
   #pendingBytes = 0;
   #scheduled = false;
   #closed = false;
+  /** end() leaves the stream open (standard error: the summary follows the lines). */
+  readonly #keepOpen: boolean;
+  /** Called when a write's callback empties #inFlight. */
+  #onIdle: (() => void) | undefined;
 
   /**
    * @param stream Where the lines go (see `LineWriter.forFd`).
    * @param onError Called once when the output fails; EPIPE (the reader is
    *   gone) is how `| head` ends a Unix tool, which then exits quietly.
    * @param limitBytes Queued bytes beyond which lines are dropped.
+   * @param keepOpen end() waits for the lines to be written but does not
+   *   end the stream: ending a net.Socket on a descriptor closes it.
    */
-  constructor(stream: Writable, onError: (error: NodeJS.ErrnoException) => void, limitBytes = OUTPUT_LIMIT_BYTES) {
+  constructor(stream: Writable, onError: (error: NodeJS.ErrnoException) => void, limitBytes = OUTPUT_LIMIT_BYTES, keepOpen = false) {
     this.#stream = stream;
     this.#limitBytes = limitBytes;
+    this.#keepOpen = keepOpen;
     stream.once('error', (error: NodeJS.ErrnoException) => {
       this.#closed = true;
       onError(error);
@@ -44,7 +51,11 @@ export class LineWriter implements LineOutput {
     stream.on('error', () => {}); // a second write's error says nothing new
   }
 
-  /** A writer on a file descriptor (1: standard output), asynchronous for pipes and sockets. */
+  /**
+   * A writer on a file descriptor (1: standard output), asynchronous for
+   * pipes and sockets. Standard error (2) stays open after end(): the
+   * summary and errors are written to it after the lines.
+   */
   static forFd(fd: number, onError: (error: NodeJS.ErrnoException) => void): LineWriter {
     const stat = fstatSync(fd);
     // A net.Socket sets the pipe non-blocking and writes through libuv's
@@ -53,7 +64,7 @@ export class LineWriter implements LineOutput {
       stat.isFIFO() || stat.isSocket()
         ? new Socket({ fd, readable: false, writable: true })
         : createWriteStream('', { fd, autoClose: false });
-    return new LineWriter(stream, onError);
+    return new LineWriter(stream, onError, OUTPUT_LIMIT_BYTES, fd === 2);
   }
 
   /** Lines written but not yet taken by the reader. */
@@ -86,7 +97,10 @@ export class LineWriter implements LineOutput {
     this.#inFlight.push(this.#pending.length);
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#stream.write(chunk, () => this.#inFlight.shift());
+    this.#stream.write(chunk, () => {
+      this.#inFlight.shift();
+      if (this.#inFlight.length === 0) this.#onIdle?.();
+    });
   }
 
   /**
@@ -105,10 +119,13 @@ export class LineWriter implements LineOutput {
         this.written -= untaken;
         resolve();
       }, timeoutMs);
-      this.#stream.end(() => {
+      const done = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      if (!this.#keepOpen) this.#stream.end(done);
+      else if (this.#inFlight.length === 0) done();
+      else this.#onIdle = done;
     });
   }
 }

@@ -2,9 +2,13 @@
 
 /** `exec-tracer --help`. */
 export const USAGE = `usage: exec-tracer [options]
+       exec-tracer [options] -- CMD [ARGS...]
 
 Prints a line for every exec on this host as it happens, in execsnoop's
-columns: PCOMM PID PPID RET ARGS.
+columns: PCOMM PID PPID RET ARGS. With -- CMD, runs CMD and traces CMD and
+everything it starts, from CMD's own exec, and nothing else: the lines go to
+stderr (CMD keeps stdout), a summary follows when CMD ends, and the exit
+status is CMD's (128+N when signal N ended it). Ctrl-C goes to CMD.
 
 execsnoop's options:
   -T, --time            a TIME column (HH:MM:SS, local time)
@@ -54,6 +58,20 @@ Beyond execsnoop:
                         on SIGTERM or Ctrl-C, how long to flush the output and
                         --syslog before the summary (default 5); a second
                         signal exits at once
+  With -- CMD:
+      --tree            the run's whole process tree once CMD has ended, each
+                        process with how it ended and how long it lived
+      --timeline FILE   the run drawn as a self-contained HTML page: every
+                        process a bar from fork to exit, coloured by outcome
+      --trace-json FILE the run in Chrome's trace-event format (Perfetto,
+                        chrome://tracing)
+      --npm             each exec attributed to the package and lifecycle script
+                        it ran under ([pkg@1.0.0 postinstall] before the line;
+                        an "npm" field with --json), and at the end a report per
+                        package and script with execs to review flagged
+                        (network tools, curl | sh, executables deleted, memfd,
+                        in node_modules or /tmp, setuid); docs/npm.md
+      --report FILE     with --npm: the report as JSON too (created 0600)
   -h, --help            this help
 
 Differences from execsnoop:
@@ -85,5 +103,6 @@ hides, with the name or flag kept:
 
 Exit status: 0 after Ctrl-C, SIGTERM, --duration or a closed pipe (130 or 143
 after a second Ctrl-C or SIGTERM cut the flush short); 1 when
-tracing cannot start (the message says why); 2 for a bad command line.
+tracing cannot start (the message says why, and CMD never ran); 2 for a bad
+command line; with -- CMD, CMD's status.
 Needs root (or CAP_BPF and CAP_PERFMON) and Linux >= 5.8 with BTF.`;

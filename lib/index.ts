@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { ExecTracer, type ExecTracerEvents, type ExecTracerState } from './tracer.js';
+export { traceCommand, type CommandExit, type TraceCommandOptions, type TracedCommand } from './command.js';
 export { ExecTracerError } from './errors.js';
 export { escapeArgForTerminal, escapeForTerminal, escapeBytesForTerminal } from './terminal.js';
 export { decodeBatch, DecodeError, type DecodedBatch, type DecodeOptions } from './records/decode.js';
@@ -20,13 +21,15 @@ export {
   type OtelAttributes,
   type OtelValue,
   type OtelRecord,
-  type TracerEvent,
 } from './otel/attributes.js';
 export type {
   ExecEvent,
   ExitEvent,
   ForkEvent,
   ExecFailedEvent,
+  TracerEvent,
+  TracerEventOf,
+  TracerEventKind,
   ProcessInfo,
   ProcessTable,
   ExecContextOptions,

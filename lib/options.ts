@@ -2,7 +2,7 @@
 //
 // Every option is checked and defaulted here, before the addon is touched.
 import type { NativeFilter, NativeOpenOptions, PumpKind } from '../types/binding.js';
-import type { ExecContextOptions, ExecTracerOptions } from '../types/index.js';
+import type { ExecContextOptions, ExecTracerOptions, TracerEventKind } from '../types/index.js';
 import { filterFollows, validateFilter, type ValidFilter } from './filter.js';
 import { LAYOUT, type RecordLayout } from './records/layout.js';
 import { DEFAULT_REDACTIONS, Redactor } from './redact.js';
@@ -249,11 +249,14 @@ function resolveContext(value: unknown): Required<ExecContextOptions> {
 export interface ResolvedEventsOptions {
   highWaterMark: number;
   signal?: AbortSignal;
+  kinds: ReadonlySet<TracerEventKind>;
 }
+
+const EVENT_KINDS: readonly TracerEventKind[] = ['exec', 'exit', 'fork', 'execFailed'];
 
 /** Default queue bound of `tracer.events()`, in events. */
 export const DEFAULT_HIGH_WATER_MARK = 1024;
-const EVENTS_KNOWN = new Set(['highWaterMark', 'signal']);
+const EVENTS_KNOWN = new Set(['highWaterMark', 'signal', 'kinds']);
 
 /** Checks and defaults the options of `tracer.events()`. */
 export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
@@ -262,7 +265,13 @@ export function resolveEventsOptions(options: unknown): ResolvedEventsOptions {
     o.highWaterMark === undefined
       ? DEFAULT_HIGH_WATER_MARK
       : integer('highWaterMark', o.highWaterMark, 1, Number.MAX_SAFE_INTEGER);
-  const resolved: ResolvedEventsOptions = { highWaterMark };
+  let kinds: ReadonlySet<TracerEventKind> = new Set(['exec']);
+  if (o.kinds !== undefined) {
+    if (!Array.isArray(o.kinds) || o.kinds.length === 0 || !o.kinds.every((k) => (EVENT_KINDS as readonly unknown[]).includes(k)))
+      throw new TypeError(`options.kinds must be a non-empty array of ${EVENT_KINDS.map((k) => `'${k}'`).join(', ')}, got ${show(o.kinds)}`);
+    kinds = new Set(o.kinds as TracerEventKind[]);
+  }
+  const resolved: ResolvedEventsOptions = { highWaterMark, kinds };
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal))
       throw new TypeError(`options.signal must be an AbortSignal, got ${show(o.signal)}`);

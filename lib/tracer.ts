@@ -12,6 +12,9 @@ import type {
   ExitEvent,
   ForkEvent,
   ProcessTable,
+  TracerEvent,
+  TracerEventKind,
+  TracerEventOf,
 } from '../types/index.js';
 import { loadBinding } from './binding.js';
 import type { Clock } from './records/clock.js';
@@ -420,17 +423,22 @@ export class ExecTracer extends EventEmitter {
    * iterator but leaves the tracer running. On a stopped tracer it ends at once.
    * @throws TypeError | RangeError for a bad option (highWaterMark: an integer >= 1).
    */
-  events(options?: ExecEventsOptions): AsyncIterableIterator<ExecEvent> {
-    const { highWaterMark, signal } = resolveEventsOptions(options);
+  events(options?: ExecEventsOptions<'exec'>): AsyncIterableIterator<ExecEvent>;
+  events<K extends TracerEventKind>(options: ExecEventsOptions<K> & { kinds: readonly K[] }): AsyncIterableIterator<TracerEventOf<K>>;
+  events(options?: ExecEventsOptions<TracerEventKind>): AsyncIterableIterator<TracerEvent> {
+    const { highWaterMark, signal, kinds } = resolveEventsOptions(options);
+    for (const [kind, option] of [['exit', 'exits'], ['fork', 'forks'], ['execFailed', 'failedExecs']] as const)
+      if (kinds.has(kind) && !this.#options[option])
+        throw new TypeError(`events({ kinds: ['${kind}'] }) needs the tracer's option ${option}: true`);
     const token = {};
-    const queue: ExecEvent[] = [];
+    const queue: TracerEvent[] = [];
     // Pending next() calls, served in order (a caller may call next() again
     // before the previous promise settles).
-    const waiters: { resolve: (r: IteratorResult<ExecEvent>) => void; reject: (e: unknown) => void }[] = [];
+    const waiters: { resolve: (r: IteratorResult<TracerEvent>) => void; reject: (e: unknown) => void }[] = [];
     let failure: unknown;
     let done = false;
 
-    const take = (): ExecEvent => {
+    const take = (): TracerEvent => {
       const event = queue.shift()!;
       if (queue.length <= highWaterMark / 2) this.#resume(token);
       return event;
@@ -452,7 +460,7 @@ export class ExecTracer extends EventEmitter {
         } else return;
       }
     };
-    const onExec = (event: ExecEvent) => {
+    const onEvent = (event: TracerEvent) => {
       queue.push(event);
       if (queue.length >= highWaterMark) this.#pause(token);
       settle();
@@ -481,7 +489,7 @@ export class ExecTracer extends EventEmitter {
       settle();
     };
     const detach = () => {
-      this.off('exec', onExec);
+      for (const kind of kinds) this.off(kind, onEvent);
       this.off('close', onClose);
       this.off('error', onError);
       signal?.removeEventListener('abort', onAbort);
@@ -494,7 +502,7 @@ export class ExecTracer extends EventEmitter {
 
     if (signal?.aborted || this.#state === 'closed') done = true;
     else {
-      this.on('exec', onExec);
+      for (const kind of kinds) this.on(kind, onEvent);
       this.on('close', onClose);
       this.on('error', onError);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -504,10 +512,10 @@ export class ExecTracer extends EventEmitter {
       }
     }
 
-    const iterator: AsyncIterableIterator<ExecEvent> = {
+    const iterator: AsyncIterableIterator<TracerEvent> = {
       next: () => {
         if (queue.length > 0 && waiters.length === 0) return Promise.resolve({ value: take(), done: false });
-        return new Promise<IteratorResult<ExecEvent>>((resolve, reject) => {
+        return new Promise<IteratorResult<TracerEvent>>((resolve, reject) => {
           waiters.push({ resolve, reject });
           settle();
         });

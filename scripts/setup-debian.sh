@@ -66,6 +66,8 @@ if [ -z "${1:-}" ]; then
   bash "$(dirname "$0")/fetch-rsyslog.sh" >/dev/null
   # The metrics tests are scraped by a real Prometheus, unpacked the same way.
   bash "$(dirname "$0")/fetch-prometheus.sh" >/dev/null
+  # The timeline's tests render its page in a real Chromium, unpacked into deps/ (not installed).
+  bash "$(dirname "$0")/fetch-chromium.sh" >/dev/null
   echo "setup-debian: build and test dependencies present"
 else
   echo "setup-debian: build dependencies present"

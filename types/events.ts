@@ -478,3 +478,8 @@ export interface ExecTracerStats {
    */
   filterMisses: number;
 }
+
+/** Any event of a process: what `events({ kinds })` yields, and what has an OpenTelemetry form. */
+export type TracerEvent = ExecEvent | ExitEvent | ForkEvent | ExecFailedEvent;
+/** The event of one kind (`'exec'` → ExecEvent…). */
+export type TracerEventOf<K extends TracerEvent['kind']> = Extract<TracerEvent, { kind: K }>;

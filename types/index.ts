@@ -3,8 +3,8 @@
 // The public contract of exec-tracer: what a user's program sees, by topic.
 // lib/index.ts exports these under the package's name.
 export type { AttachMode, NamespaceName, NativeBinding } from './binding.js';
-export type { ExecEvent, ExitEvent, ForkEvent, ExecFailedEvent, ExecTracerStats } from './events.js';
-export type { ExecContextOptions, ExecTracerOptions, ExecTracerDeps, ExecEventsOptions } from './options.js';
+export type { ExecEvent, ExitEvent, ForkEvent, ExecFailedEvent, ExecTracerStats, TracerEvent, TracerEventOf } from './events.js';
+export type { ExecContextOptions, ExecTracerOptions, ExecTracerDeps, ExecEventsOptions, TracerEventKind } from './options.js';
 export type { ExecFilterKeys, ExecFilter } from './filter.js';
 export type { ProcessInfo, ProcessTable } from './process-table.js';
 export type { ExecTracerErrorCode } from './errors.js';

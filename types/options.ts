@@ -3,6 +3,7 @@
 // The options of `new ExecTracer(options, deps)` and of `tracer.events()`.
 import type { AttachMode, NativeBinding } from './binding.js';
 import type { ExecFilter } from './filter.js';
+import type { TracerEvent } from './events.js';
 
 /**
  * `options.context` as an object: which parts of the context the kernel
@@ -154,7 +155,13 @@ export interface ExecTracerDeps {
 }
 
 /** Options of `tracer.events()`. */
-export interface ExecEventsOptions {
+export interface ExecEventsOptions<K extends TracerEventKind = 'exec'> {
+  /**
+   * The kinds of event to yield, in the kernel's order: `'exec'`, `'exit'`,
+   * `'fork'`, `'execFailed'` (each needs its option: exits, forks,
+   * failedExecs). Default `['exec']`.
+   */
+  kinds?: readonly K[];
   /** Ends the iteration when aborted (the tracer keeps running). */
   signal?: AbortSignal;
   /**
@@ -164,3 +171,6 @@ export interface ExecEventsOptions {
    */
   highWaterMark?: number;
 }
+
+/** The kinds of event a tracer emits for processes (what `events({ kinds })` takes). */
+export type TracerEventKind = TracerEvent['kind'];

@@ -18,15 +18,14 @@
 //   naming rule): hence `exec_tracer.exec.args` beside `exec_tracer.argv.*`.
 import { arch, hostname } from 'node:os';
 import { basename } from 'node:path';
-import type { ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent } from '../../types/index.js';
+import type { ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, TracerEvent } from '../../types/index.js';
 import { RECORD_CLOCK, type Clock } from '../records/clock.js';
 
 /** An attribute's value, as OpenTelemetry allows it (arrays only of strings here). */
 export type OtelValue = string | number | boolean | string[];
 /** An event's attributes: names as the semantic conventions spell them. */
 export type OtelAttributes = Record<string, OtelValue>;
-/** The events that have an OpenTelemetry form. */
-export type TracerEvent = ExecEvent | ExitEvent | ForkEvent | ExecFailedEvent;
+export type { TracerEvent };
 
 /** An event as one OpenTelemetry log record: what `--json --schema otel` prints per line. */
 export interface OtelRecord {

@@ -181,6 +181,8 @@ export function describeCommand(installed: () => Installed): void {
         expect(new Set(seen)).toEqual(new Set([...spawner.pids.keys()].map((n) => `${tag}-${n}`)));
         for (const rotation of [2, 3]) expect(readFileSync(`${file}.${rotation}`, 'utf8')).toContain(`"${tag}-`);
         expect(statSync(file).mode & 0o777).toBe(0o600);
+        const perFile = [`${file}.1`, `${file}.2`, `${file}.3`, file].map((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.includes(`"${tag}-`)).length);
+        console.log(`[output] rotated 3 times in a storm of ${last} execs: ${perFile.join(' + ')} lines in the 4 files, each exec once`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

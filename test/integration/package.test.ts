@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bareMachine, freshProject, packTarball, slow, traceOnce, which } from '../helpers/consumer.js';
 import { ALLOWED_NEEDED, beyondFloor, elfDemands } from '../helpers/elf.js';
 import { describeCommand } from './package-command.js';
+import { describeCommandRun } from './package-command-run.js';
 import { kernel, realBinding, root, uniqueTag } from './kernel.js';
 
 /** Why the arm64 prebuild cannot be built and run here, or undefined if it can. */
@@ -262,6 +263,12 @@ describe.skipIf(!kernel)('the packed package', () => {
 
 // The command through the package's bin, from the install above.
 describeCommand(() => {
+  if (consumer === undefined) throw new Error('the packed package was not installed (see the first test above)');
+  return consumer;
+});
+
+// exec-tracer -- CMD through the same bin.
+describeCommandRun(() => {
   if (consumer === undefined) throw new Error('the packed package was not installed (see the first test above)');
   return consumer;
 });

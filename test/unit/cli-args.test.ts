@@ -40,6 +40,18 @@ describe('the command line', () => {
     expect(parseCliArgs(['--top']).top).toBe(true);
   });
 
+  it('takes -- CMD ARGS: everything after the first -- is the command, flags included', () => {
+    expect(parseCliArgs(['--tree', '--', 'make', '-j4', '--', '-x']).command).toEqual(['make', '-j4', '--', '-x']);
+    expect(parseCliArgs(['--json', '--', 'npm', 'ci'])).toMatchObject({ json: true, command: ['npm', 'ci'] });
+    expect(parseCliArgs(['-x']).command).toBeUndefined();
+  });
+
+  it('takes --npm and --report FILE with -- CMD', () => {
+    expect(parseCliArgs(['--npm', '--report', 'r.json', '--', 'npm', 'ci'])).toMatchObject({ npm: true, report: 'r.json', command: ['npm', 'ci'] });
+    expect(parseCliArgs(['--npm', '--json', '--', 'npm', 'ci'])).toMatchObject({ npm: true, json: true });
+    expect(parseCliArgs(['--', 'npm', 'ci']).npm).toBeUndefined();
+  });
+
   it('takes --metrics [HOST:]PORT, on 127.0.0.1 unless a host is given, with any output', () => {
     expect(parseCliArgs(['--metrics', '9464']).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(parseCliArgs(['--metrics', '0.0.0.0:9464']).metrics).toEqual({ host: '0.0.0.0', port: 9464 });
@@ -104,6 +116,13 @@ describe('the command line', () => {
     [['--metrics', 'localhost'], /--metrics takes \[HOST:\]PORT/],
     [['--metrics', '::1:9464'], /--metrics takes \[HOST:\]PORT/],
     [['--metrics', ':9464'], /--metrics takes \[HOST:\]PORT/],
+    [['--'], /-- takes the command to run/],
+    [['--top', '--', 'ls'], /--top cannot be combined with -- CMD/],
+    [['--descendants', '1', '--duration', '2', '--', 'ls'], /--descendants and --duration cannot be combined with -- CMD/],
+    [['ls', '--', 'ls'], /positional|ls/i],
+    [['--npm'], /--npm attributes one command's execs to package scripts: exec-tracer --npm -- npm ci/],
+    [['--report', 'r.json', '--', 'npm', 'ci'], /--report writes the --npm report/],
+    [['--npm', '--report', '', '--', 'npm', 'ci'], /--report takes a file name/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);

@@ -33,6 +33,28 @@ describe('LineWriter', () => {
     expect(reader.chunks).toEqual(['a\nb\n']);
   });
 
+  it('keepOpen (standard error): end() waits for the lines to be taken, and leaves the stream open for the summary', async () => {
+    const reader = stalledReader();
+    const writer = new LineWriter(reader.stream, () => {}, 10_000, true);
+    writer.line('a');
+    let ended = false;
+    const ending = writer.end(5000).then(() => (ended = true));
+    await tick();
+    expect(reader.chunks).toEqual(['a\n']);
+    expect(ended).toBe(false);
+    reader.release();
+    await ending;
+    expect(reader.stream.writableEnded).toBe(false);
+    expect(writer.dropped).toBe(0);
+    // Without keepOpen, end() ends the stream (and a socket on a descriptor closes it).
+    const other = stalledReader();
+    const closing = new LineWriter(other.stream, () => {}).end(5000);
+    await tick();
+    other.release();
+    await closing;
+    expect(other.stream.writableEnded).toBe(true);
+  });
+
   it('drops and counts lines once a slow reader is a bound behind, and takes them again when it catches up', async () => {
     const reader = stalledReader();
     const writer = new LineWriter(reader.stream, () => {}, 10_000);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { ExecTracer, ExecTracerError, type ExecEvent } from '../../lib/index.js';
-import { MockBinding, encodeExecRecord, nativeError } from '../helpers/mock-binding.js';
+import { MockBinding, encodeExecFailedRecord, encodeExecRecord, encodeExitRecord, encodeForkRecord, nativeError } from '../helpers/mock-binding.js';
 
 function setup(options = {}) {
   const binding = new MockBinding();
@@ -311,6 +311,27 @@ describe('async iteration', () => {
     );
     expect(() => tracer.events({ hwm: 1 } as never)).toThrow(TypeError);
     expect(tracer.listenerCount('exec')).toBe(1);
+  });
+
+  it('yields the kinds asked for, in the kernel order, and refuses a kind the options leave off', async () => {
+    const { binding, tracer } = setup({ forks: true, failedExecs: true });
+    expect(() => tracer.events({ kinds: ['exit', 'nope' as never] })).toThrow(/options.kinds must be a non-empty array of 'exec', 'exit', 'fork', 'execFailed'/);
+    expect(() => tracer.events({ kinds: [] })).toThrow(TypeError);
+    const iterator = tracer.events({ kinds: ['fork', 'exec', 'exit'] });
+    await tracer.start();
+    binding.current.push(
+      encodeForkRecord({ pid: 5, ppid: 4 }),
+      encodeExecRecord({ pid: 5 }),
+      encodeExecFailedRecord({ pid: 5 }),
+      encodeExitRecord({ pid: 5 }),
+    );
+    await tracer.stop();
+    const got: string[] = [];
+    for await (const e of iterator) got.push(`${e.kind}:${e.pid}`);
+    expect(got).toEqual(['fork:5', 'exec:5', 'exit:5']);
+    const plain = setup();
+    expect(() => plain.tracer.events({ kinds: ['fork'] })).toThrow("events({ kinds: ['fork'] }) needs the tracer's option forks: true");
+    expect(() => plain.tracer.events({ kinds: ['execFailed'] })).toThrow(/failedExecs: true/);
   });
 
   it('delivers what was queued before the tracer closed, then ends', async () => {
