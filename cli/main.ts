@@ -278,7 +278,10 @@ async function main(): Promise<void> {
     // summary counts every exec up to the signal.
     await tracer.stop();
     const recorded = exit && recorder?.finish(exit.status);
-    if (recorded && settings.tree && !settings.json) for (const line of runTreeLines(recorded, settings.maxArgs)) output.line(line);
+    if (recorded && settings.tree && !settings.json) {
+      const label = npm && ((p: { id: string }) => escapeForTerminal(attributionPrefix(npm.attributionOfProcess(p.id))));
+      for (const line of runTreeLines(recorded, settings.maxArgs, label)) output.line(line);
+    }
     if (recorded) writeRunFiles(settings, recorded);
     const npmReport = npm?.report(settings.command!, process.cwd(), exit?.status);
     if (npmReport && settings.report !== undefined) {

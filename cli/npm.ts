@@ -335,6 +335,11 @@ export class NpmRecorder {
     return this.#byExecId.get(execId)?.npm;
   }
 
+  /** A process's attribution now (by `processId`): its last exec's, or the one it inherited at its fork. */
+  attributionOfProcess(processId: string): NpmAttribution | undefined {
+    return this.#current.get(processId) ?? undefined;
+  }
+
   /** Stops listening (idempotent). */
   detach(): void {
     this.#tracer.off('fork', this.#onFork);

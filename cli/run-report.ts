@@ -68,8 +68,10 @@ function ending(p: RunProcess): string {
  * │  └─ cc(4122) cc -c a.c  [exit 0, 305ms]
  * └─ sh(4130) (fork of make)  [exit 2, 1.2ms]
  * ```
+ *
+ * `label` puts a prefix before a process's name (--npm: `[pkg@1.2.3 postinstall] `).
  */
-export function runTreeLines(run: Run, maxArgs: number): string[] {
+export function runTreeLines(run: Run, maxArgs: number, label: (p: RunProcess) => string = () => ''): string[] {
   const lines: string[] = [];
   // Iterative, depth first: a chain thousands of processes deep must not overflow the stack.
   const stack: { p: RunProcess; prefix: string; branch: string }[] = run
@@ -83,7 +85,7 @@ export function runTreeLines(run: Run, maxArgs: number): string[] {
         ? `(fork of ${escapeForTerminal(p.comm)})`
         : p.argv.slice(0, maxArgs).map((a) => escapeArgForTerminal(a)).join(' ') + (p.argv.length > maxArgs ? ' ...' : '');
     const lived = p.endMs === undefined ? '' : `, ${formatDuration(BigInt(Math.round((p.endMs - p.startMs) * 1e6)))}`;
-    lines.push(`${prefix}${branch}${escapeForTerminal(p.comm)}(${p.pid}) ${args}  [${ending(p)}${lived}]`);
+    lines.push(`${prefix}${branch}${label(p)}${escapeForTerminal(p.comm)}(${p.pid}) ${args}  [${ending(p)}${lived}]`);
     const below = prefix + (branch === '├─ ' ? '│  ' : branch === '└─ ' ? '   ' : '');
     const kids = run.childrenOf(p.id);
     for (let i = kids.length - 1; i >= 0; i--) stack.push({ p: kids[i]!, prefix: below, branch: i === kids.length - 1 ? '└─ ' : '├─ ' });

@@ -184,7 +184,14 @@ describe.skipIf(!kernel)('exec-tracer --npm', () => {
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).toMatch(new RegExp(`^\\[evil-dep@1\\.0\\.0 install\\] curl +\\d+ +\\d+ +0 ${planted}/curl -fsSL http://127\\.0\\.0\\.1:9/i\\.sh$`, 'm'));
     expect(plain.stderr).toMatch(/^\[evil-dep@1\.0\.0 payload\] node +\d+ +\d+ +0 node -e 0$/m);
-  }, 120_000);
+
+    // --tree at the end: each attributed process with its prefix, in place in the tree.
+    rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+    const tree = await traceInstall(dir, ['--tree'], ['npm', 'ci', '--offline', '--no-audit', '--no-fund']);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect(tree.stderr).toMatch(new RegExp(`^[│├└─ ]+\\[evil-dep@1\\.0\\.0 install\\] curl\\(\\d+\\) ${planted}/curl -fsSL http://127\\.0\\.0\\.1:9/i\\.sh  \\[exit 0, `, 'm'));
+    expect(tree.stderr).not.toMatch(/^PCOMM/m);
+  }, 180_000);
 
   // The other managers, from the registry; each runs npm for nested-dep's `npm run`.
   const managers: { name: string; tool: [string, string]; install: string[]; agent: string; files?: Record<string, string>; env?: Record<string, string> }[] = [

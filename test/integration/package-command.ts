@@ -50,8 +50,11 @@ export function describeCommand(installed: () => Installed): void {
       running.push(command);
       return command;
     };
+    /** What a test that times out leaves running: vitest runs no finally then, but does run afterEach. */
+    const cleanups: (() => void)[] = [];
     afterEach(() => {
       for (const command of running.splice(0)) command.proc.kill('SIGKILL');
+      for (const cleanup of cleanups.splice(0)) cleanup();
     });
 
     /** Stops the command as Ctrl-C does and returns its summary line. */
@@ -300,6 +303,19 @@ export function describeCommand(installed: () => Installed): void {
           ],
           { env: installed().env, cwd: installed().project, timeout: 60_000 },
         );
+        // Should the test time out: the command killed, and the reader let go.
+        cleanups.push(() => {
+          try {
+            process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+          } catch {
+            // Not started, or already ended.
+          }
+          try {
+            writeFileSync(go, '');
+          } catch {
+            // The directory is gone: the test ended by itself.
+          }
+        });
         await new Promise((r) => setTimeout(r, 2500));
         await execFileAsync(storm, ['2', '3000', tag]);
         await new Promise((r) => setTimeout(r, 500)); // the last batch
